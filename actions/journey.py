@@ -1,0 +1,122 @@
+"""The journey reply: a thin Rasa action around `bot.dialogue`, plus the turn it records."""
+
+from __future__ import annotations
+
+import logging
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from datetime import datetime, timezone
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.runtime import content, session_started_at, store
+from bot import dialogue
+from bot.channels import channel_of
+from bot.content import ContentError, JourneyBook, Reply
+from bot.store import TurnRecord
+
+logger = logging.getLogger(__name__)
+
+# Said only when the journey content itself cannot be loaded: there is nothing else to say then.
+LAST_RESORT = "Sorry, er ging iets mis aan onze kant. Probeer het zo nog eens, of bel ons op 020-123 45 67."
+
+
+def build_visit(tracker: Tracker, now: datetime) -> dialogue.Visit:
+    latest = tracker.latest_message or {}
+    entities = {entity.get("entity"): entity.get("value") for entity in latest.get("entities", [])}
+    persona_entity = entities.get("persona")
+    return dialogue.Visit(
+        intent=(latest.get("intent") or {}).get("name") or "nlu_fallback",
+        text=latest.get("text") or "",
+        channel=channel_of(tracker.get_latest_input_channel()),
+        turn=sum(1 for event in tracker.events if event.get("event") == "user"),
+        now=now,
+        phase=tracker.get_slot("journey_phase"),
+        persona=tracker.get_slot("persona"),
+        persona_entity=persona_entity if isinstance(persona_entity, str) else None,
+        persona_asked=bool(tracker.get_slot("persona_asked")),
+        owned_products=tuple(tracker.get_slot("owned_products") or ()),
+        last_nps_at=store().last_nps_at(tracker.sender_id),
+    )
+
+
+def send(dispatcher: CollectingDispatcher, replies: list[Reply]) -> None:
+    for reply in replies:
+        buttons = [{"title": button.title, "payload": button.payload} for button in reply.buttons]
+        dispatcher.utter_message(text=reply.text, buttons=buttons)
+
+
+def record(tracker: Tracker, visit: dialogue.Visit, result: dialogue.Answer) -> None:
+    latest = tracker.latest_message or {}
+    store().record_turn(
+        TurnRecord(
+            sender_id=tracker.sender_id,
+            session_started_at=session_started_at(tracker),
+            channel=visit.channel,
+            persona=result.persona,
+            phase=result.phase,
+            intent=visit.intent,
+            confidence=(latest.get("intent") or {}).get("confidence"),
+            content_id=result.content_id,
+            text=visit.text,
+            outcome=result.outcome,
+            at=visit.now,
+        )
+    )
+
+
+class JourneyAction(Action, ABC):
+    """Shared run(): build the visit, apply the journey rule, reply, record, remember.
+
+    Abstract, so rasa_sdk's package scan registers only the concrete actions below.
+    """
+
+    rule: Callable[[JourneyBook, dialogue.Visit], dialogue.Answer]
+
+    @abstractmethod
+    def name(self) -> str: ...
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        now = datetime.now(timezone.utc)
+        try:
+            visit = build_visit(tracker, now)
+            result = self.rule(content().current(), visit)
+        except ContentError:
+            logger.exception("journey content could not be loaded")
+            dispatcher.utter_message(text=LAST_RESORT)
+            return []
+        send(dispatcher, result.replies)
+        record(tracker, visit, result)
+        events: list[EventType] = [
+            SlotSet("journey_phase", result.phase),
+            SlotSet("persona", result.persona),
+            SlotSet("persona_asked", result.persona_asked),
+            SlotSet("owned_products", list(result.owned_products)),
+        ]
+        if visit.intent in dialogue.CLOSING_INTENTS:
+            # Only closing turns decide on NPS; the dialogue rules branch on this slot.
+            events.append(SlotSet("nps_due", result.nps_due))
+        return events
+
+
+class ActionJourneyReply(JourneyAction):
+    """Answer a recognised intent with content for the visitor's phase, persona and channel."""
+
+    def name(self) -> str:
+        return "action_journey_reply"
+
+    rule = staticmethod(dialogue.answer)
+
+
+class ActionJourneyFallback(JourneyAction):
+    """Answer a message the assistant did not understand with the phases as choices."""
+
+    def name(self) -> str:
+        return "action_journey_fallback"
+
+    rule = staticmethod(dialogue.fallback)
