@@ -31,6 +31,30 @@ def service_reachable(host: str, port: int) -> bool:
         return False
 
 
+def stack_env(work: Path, **overrides: str) -> dict[str, str]:
+    """Every variable the servers and channels read, with fresh secrets and databases under `work`."""
+    env = {
+        "RASA_AUTH_TOKEN": secrets.token_urlsafe(24),
+        "PSEUDONYM_KEY": secrets.token_urlsafe(24),
+        "DATABASE_URL": f"sqlite:///{work / 'journey.db'}",
+        "TRACKER_STORE_URL": f"sqlite:///{work / 'rasa_tracker.db'}",
+        "SPOOL_DIR": str(work / "spool"),
+        "JOURNEYS_DIR": str(PROJECT_ROOT / "journeys"),
+        "REDIS_URL": "",
+        "RETENTION_DAYS": "180",
+        "WHATSAPP_VERIFY_TOKEN": secrets.token_urlsafe(16),
+        "WHATSAPP_APP_SECRET": secrets.token_urlsafe(24),
+        "WHATSAPP_ACCESS_TOKEN": secrets.token_urlsafe(24),
+        "WHATSAPP_PHONE_NUMBER_ID": "123456789012345",
+        "WHATSAPP_API_BASE": "http://127.0.0.1:9/unused",
+        "TWILIO_ACCOUNT_SID": "ACtest",
+        "TWILIO_AUTH_TOKEN": secrets.token_urlsafe(24),
+        "TWILIO_NUMBER": "+3197000000000",
+        "TWILIO_PUBLIC_URL": "",
+    }
+    return {**env, **overrides}
+
+
 @dataclass
 class RunningBot:
     """The assistant as started by `make run`, on free ports, with its own databases and journeys copy."""
@@ -47,7 +71,9 @@ class RunningBot:
     fake_graph: FakeGraphServer
     log_dir: Path
 
-    def say(self, sender: str, text: str, metadata: dict[str, object] | None = None) -> list[dict[str, object]]:
+    def say(
+        self, sender: str, text: str, metadata: dict[str, object] | None = None
+    ) -> list[dict[str, object]]:
         """Send one message over the REST channel and return the bot's replies."""
         body: dict[str, object] = {"sender": sender, "message": text}
         if metadata:
@@ -79,29 +105,9 @@ def running_bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningBot
     work = tmp_path_factory.mktemp("running_bot")
     journeys_dir = work / "journeys"
     shutil.copytree(PROJECT_ROOT / "journeys", journeys_dir)
-    database_url = f"sqlite:///{work / 'journey.db'}"
-    tracker_store_url = f"sqlite:///{work / 'rasa_tracker.db'}"
     ports = Ports(rasa=free_port(), action=free_port(), web=free_port())
     with FakeGraphServer() as fake_graph:
-        env = {
-            "RASA_AUTH_TOKEN": secrets.token_urlsafe(24),
-            "PSEUDONYM_KEY": secrets.token_urlsafe(24),
-            "DATABASE_URL": database_url,
-            "TRACKER_STORE_URL": tracker_store_url,
-            "SPOOL_DIR": str(work / "spool"),
-            "JOURNEYS_DIR": str(journeys_dir),
-            "REDIS_URL": "",
-            "WHATSAPP_VERIFY_TOKEN": secrets.token_urlsafe(16),
-            "WHATSAPP_APP_SECRET": secrets.token_urlsafe(24),
-            "WHATSAPP_ACCESS_TOKEN": secrets.token_urlsafe(24),
-            "WHATSAPP_PHONE_NUMBER_ID": "123456789012345",
-            "WHATSAPP_API_BASE": fake_graph.url,
-            "TWILIO_ACCOUNT_SID": "ACtest",
-            "TWILIO_AUTH_TOKEN": secrets.token_urlsafe(24),
-            "TWILIO_NUMBER": "+3197000000000",
-            "TWILIO_PUBLIC_URL": "",
-            "RETENTION_DAYS": "180",
-        }
+        env = stack_env(work, WHATSAPP_API_BASE=fake_graph.url, JOURNEYS_DIR=str(journeys_dir))
         log_dir = PROJECT_ROOT / "tests" / "output" / "logs"
         with running_stack(ports, env, model=model, log_dir=log_dir) as stack:
             yield RunningBot(
@@ -111,8 +117,8 @@ def running_bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningBot
                 token=stack.token,
                 project_dir=PROJECT_ROOT,
                 journeys_dir=journeys_dir,
-                database_url=database_url,
-                tracker_store_url=tracker_store_url,
+                database_url=env["DATABASE_URL"],
+                tracker_store_url=env["TRACKER_STORE_URL"],
                 env=env,
                 fake_graph=fake_graph,
                 log_dir=log_dir,

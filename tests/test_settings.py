@@ -34,7 +34,9 @@ def test_first_run_creates_env_with_distinct_random_secrets(tmp_path: Path) -> N
     (tmp_path / ".env.example").write_text(EXAMPLE.read_text())
     assert envfile.create_env(tmp_path / ".env.example", tmp_path / ".env")
     created = dict(
-        line.split("=", 1) for line in (tmp_path / ".env").read_text().splitlines() if "=" in line and not line.startswith("#")
+        line.split("=", 1)
+        for line in (tmp_path / ".env").read_text().splitlines()
+        if "=" in line and not line.startswith("#")
     )
     assert "change-me" not in created.values()
     assert len(created["RASA_AUTH_TOKEN"]) >= 32
@@ -61,7 +63,9 @@ def test_valid_settings_are_typed(env: pytest.MonkeyPatch) -> None:
         ("DATABASE_URL", "localhost/db", "DATABASE_URL must be a database URL"),
     ],
 )
-def test_a_bad_setting_names_the_variable(env: pytest.MonkeyPatch, name: str, value: str, message: str) -> None:
+def test_a_bad_setting_names_the_variable(
+    env: pytest.MonkeyPatch, name: str, value: str, message: str
+) -> None:
     env.setenv(name, value)
     with pytest.raises(SettingsError, match=message):
         read_settings()

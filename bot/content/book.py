@@ -1,0 +1,128 @@
+"""One validated, immutable snapshot of all journey content; the actions only ever read from it."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Iterable
+
+from bot.content.crosscheck import DEFAULT_JOURNEY
+from bot.content.model import CommonFile, IntentContent, Journey, Persona
+from bot.content.select import Reply, build_reply, keyword_pattern, normalise
+
+
+class JourneyBook:
+    def __init__(self, journeys: dict[str, Journey], common: CommonFile, personas: list[Persona]) -> None:
+        self._journeys = journeys
+        self._common = common
+        self._personas = {persona.id: persona for persona in personas}
+        self._intents: dict[str, dict[str, tuple[str, IntentContent]]] = {
+            journey_id: {
+                intent: (phase.id, content)
+                for phase in journey.phases
+                for intent, content in phase.intents.items()
+            }
+            for journey_id, journey in journeys.items()
+        }
+        self._phase_of = {
+            intent: phase for intents in self._intents.values() for intent, (phase, _) in intents.items()
+        }
+        self._persona_patterns = self._patterns((p.id, p.recognise.keywords) for p in personas)
+        self._product_patterns = self._patterns((p.id, p.keywords) for p in common.products)
+
+    @staticmethod
+    def _patterns(entries: Iterable[tuple[str, list[str]]]) -> list[tuple[str, re.Pattern[str]]]:
+        compiled = []
+        for entry_id, keywords in entries:
+            pattern = keyword_pattern(keywords)
+            if pattern is not None:
+                compiled.append((entry_id, pattern))
+        return compiled
+
+    @property
+    def journey_ids(self) -> tuple[str, ...]:
+        return tuple(self._journeys)
+
+    @property
+    def persona_ids(self) -> tuple[str, ...]:
+        return tuple(self._personas)
+
+    @property
+    def sales_phases(self) -> frozenset[str]:
+        return frozenset(self._common.rules.sales_phases)
+
+    @property
+    def nps_ask_after_phases(self) -> frozenset[str]:
+        return frozenset(self._common.rules.nps.ask_after_phases)
+
+    @property
+    def nps_cooldown_days(self) -> int:
+        return self._common.rules.nps.cooldown_days
+
+    def phase_of(self, intent: str) -> str | None:
+        return self._phase_of.get(intent)
+
+    def journey_for(self, persona: str | None) -> str:
+        """A persona from an older content version may be gone; its visitor then gets the default journey."""
+        known = self._personas.get(persona or "")
+        if known is not None and known.journey in self._journeys:
+            return known.journey
+        return DEFAULT_JOURNEY
+
+    def detect_persona(self, text: str) -> str | None:
+        """The longest keyword wins ('vereniging van eigenaren' beats 'eigenaren'); ties go to the first."""
+        plain = normalise(text)
+        best: tuple[int, str] | None = None
+        for persona_id, pattern in self._persona_patterns:
+            length = max((len(match.group()) for match in pattern.finditer(plain)), default=0)
+            if length and (best is None or length > best[0]):
+                best = (length, persona_id)
+        return best[1] if best else None
+
+    def detect_products(self, text: str) -> list[str]:
+        plain = normalise(text)
+        return [product_id for product_id, pattern in self._product_patterns if pattern.search(plain)]
+
+    def _locate(self, intent: str, journey_id: str) -> tuple[str, str, IntentContent] | None:
+        for candidate in (journey_id, DEFAULT_JOURNEY):
+            found = self._intents.get(candidate, {}).get(intent)
+            if found is not None:
+                return candidate, found[0], found[1]
+        return None
+
+    def persona_matters(self, intent: str, journey_id: str) -> bool:
+        """Worth asking who the visitor is only when the answer would actually differ."""
+        located = self._locate(intent, journey_id)
+        content = located[2] if located else self._common.general.get(intent)
+        return content is not None and any(variant.persona is not None for variant in content.replies)
+
+    def reply(
+        self,
+        intent: str,
+        *,
+        journey_id: str,
+        persona: str | None,
+        channel: str | None,
+        owned_products: Collection[str] = (),
+        turn: int = 0,
+    ) -> Reply | None:
+        located = self._locate(intent, journey_id)
+        if located is None:
+            return None
+        found_journey, phase, content = located
+        return build_reply(
+            f"{found_journey}/{phase}/{intent}",
+            content,
+            persona=persona,
+            channel=channel,
+            owned_products=owned_products,
+            turn=turn,
+        )
+
+    def message(self, key: str, *, persona: str | None, channel: str | None, turn: int = 0) -> Reply:
+        """General intents and fixed messages from common.yml; an unknown key is a programming error."""
+        content = self._common.general.get(key)
+        if content is None:
+            raise KeyError(f"common.yml has no general entry '{key}'")
+        return build_reply(
+            f"general/{key}", content, persona=persona, channel=channel, owned_products=(), turn=turn
+        )

@@ -1,0 +1,196 @@
+"""The marketer-facing content model; the JSON schema is generated from these same classes."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, StrictBool, conint, conlist, constr
+
+from bot.phases import PHASES
+
+MAX_TEXT = 4096  # WhatsApp refuses longer message bodies
+MAX_BUTTONS = 10  # a WhatsApp list message holds at most ten rows
+MAX_TITLE = 20  # WhatsApp truncates longer reply-button titles
+CHANNELS: tuple[str, ...] = ("web", "whatsapp", "sms")
+GENERAL_INTENTS: tuple[str, ...] = (
+    "greet",
+    "goodbye",
+    "thanks",
+    "affirm",
+    "deny",
+    "bot_challenge",
+    "request_human",
+    "out_of_scope",
+    "inform_customer_type",
+    "give_score",
+)
+MESSAGE_KEYS: tuple[str, ...] = (
+    "fallback",
+    "persona_question",
+    "already_owned",
+    "unsupported_message",
+    "nps_question",
+    "nps_retry",
+    "nps_give_up",
+    "nps_reason_question",
+    "nps_thanks_promoter",
+    "nps_thanks_passive",
+    "nps_thanks_detractor",
+    "error",
+)
+PHASE_PREFIXES: tuple[str, ...] = tuple(f"{phase}_" for phase in PHASES)
+ID_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
+
+Id = constr(strict=True, regex=ID_PATTERN)
+Text = constr(strict=True, min_length=1)
+Phrasing = constr(strict=True, min_length=1, max_length=MAX_TEXT)
+Channel = Literal["web", "whatsapp", "sms"]
+
+
+def _phase_enum(*properties: str) -> Any:
+    """Editors can offer the eight phase ids although the model checks them itself, with friendlier words."""
+
+    def extra(schema: dict[str, Any], model: type[BaseModel]) -> None:
+        for name in properties:
+            target = schema["properties"][name]
+            (target.get("items") or target)["enum"] = list(PHASES)
+
+    return staticmethod(extra)
+
+
+class _Strict(BaseModel):
+    class Config:
+        extra = "forbid"
+
+
+class ButtonModel(_Strict):
+    """A next-step suggestion; sales buttons disappear for visitors who already own the product."""
+
+    title: Text
+    payload: Text = Field(..., description="Usually '/<intent>' so a tap counts as that question.")
+    sales: StrictBool = False
+    product: Id | None = None
+
+    class Config:
+        title = "Button"
+
+
+class Variant(_Strict):
+    """One way of answering; the most specific variant wins: persona+channel, persona, channel, default."""
+
+    persona: Id | None = None
+    channel: Channel | None = None
+    text: conlist(Phrasing, min_items=1) = Field(
+        ..., description="Phrasings; repeat visitors get the next one."
+    )
+    buttons: conlist(ButtonModel, max_items=MAX_BUTTONS) = Field(
+        default_factory=list, description="Replaces the intent's buttons when given."
+    )
+
+
+class IntentContent(_Strict):
+    """Everything the assistant says for one intent or message."""
+
+    replies: list[Variant]
+    buttons: conlist(ButtonModel, max_items=MAX_BUTTONS) = Field(default_factory=list)
+
+
+class Step(_Strict):
+    """A finer stage inside a phase, for reporting; replies do not depend on it."""
+
+    id: Id
+    label: Text
+    description: Text | None = None
+
+
+class Phase(_Strict):
+    """One of the eight canonical phases; the intents listed here move the visitor to this phase."""
+
+    id: Id
+    label: Text
+    description: Text
+    steps: list[Step] = Field(default_factory=list)
+    intents: dict[str, IntentContent]
+
+    class Config:
+        schema_extra = _phase_enum("id")
+
+
+class Journey(_Strict):
+    """One audience's path through the eight phases."""
+
+    id: Id
+    label: Text
+    description: Text
+    phases: list[Phase]
+
+
+class JourneyFile(_Strict):
+    """journeys/<journey>.yml"""
+
+    journey: Journey
+
+
+class Product(_Strict):
+    """Something the visitor may already own; its keywords recognise it in messages."""
+
+    id: Id
+    label: Text
+    keywords: conlist(Text, min_items=1)
+
+
+class NpsRules(_Strict):
+    """When the assistant may ask for a recommendation score."""
+
+    ask_after_phases: list[Id]
+    cooldown_days: conint(strict=True, ge=0)
+
+    class Config:
+        schema_extra = _phase_enum("ask_after_phases")
+
+
+class Rules(_Strict):
+    """Business rules that are content decisions, not code."""
+
+    sales_phases: list[Id]
+    nps: NpsRules
+
+    class Config:
+        schema_extra = _phase_enum("sales_phases")
+
+
+class CommonFile(_Strict):
+    """journeys/common.yml"""
+
+    general: dict[str, IntentContent]
+    products: list[Product]
+    rules: Rules
+
+
+class Recognise(_Strict):
+    """Words that reveal the persona in a visitor's message (case and accents do not matter)."""
+
+    keywords: list[Text]
+
+
+class Persona(_Strict):
+    """A recognisable kind of visitor; variants can speak to it in its own tone."""
+
+    id: Id
+    name: Text
+    description: Text
+    tone: Text
+    journey: Id
+    recognise: Recognise
+
+
+class PersonasFile(_Strict):
+    """journeys/personas.yml"""
+
+    personas: list[Persona]
+
+
+class ContentFile(BaseModel):
+    """Any file in journeys/: a journey, common.yml or personas.yml."""
+
+    __root__: JourneyFile | CommonFile | PersonasFile

@@ -1,0 +1,77 @@
+"""Hot reload: marketers edit journeys/*.yml on a running bot, and a broken edit never takes it down."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from pathlib import Path
+
+from bot.content.book import JourneyBook
+from bot.content.errors import ContentError, display_path
+from bot.content.loader import content_files, load_content
+
+logger = logging.getLogger("bot.content")
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+Signature = tuple[tuple[str, int, int], ...]
+
+
+class ContentRepository:
+    def __init__(self, directory: Path, domain_path: Path | None = None) -> None:
+        self.directory = Path(directory)
+        self.domain_path = Path(domain_path) if domain_path is not None else None
+        self._lock = threading.Lock()
+        self._book: JourneyBook | None = None
+        self._loaded: Signature | None = None
+        self._rejected: Signature | None = None
+
+    @classmethod
+    def from_env(cls) -> ContentRepository:
+        directory = os.environ.get("JOURNEYS_DIR")
+        return cls(Path(directory) if directory else PROJECT_ROOT / "journeys", PROJECT_ROOT / "domain.yml")
+
+    def _signature(self) -> Signature:
+        """Names, mtimes and sizes: a few stat calls, cheap enough for every message."""
+        watched = content_files(self.directory) if self.directory.is_dir() else []
+        if self.domain_path is not None and self.domain_path.is_file():
+            watched.append(self.domain_path)
+        entries = []
+        for path in watched:
+            try:
+                stat = path.stat()
+            except FileNotFoundError:
+                continue
+            entries.append((str(path), stat.st_mtime_ns, stat.st_size))
+        return tuple(entries)
+
+    def current(self) -> JourneyBook:
+        """The newest valid content; until one has loaded, ContentError says why not."""
+        signature = self._signature()
+        if self._book is not None and signature in (self._loaded, self._rejected):
+            return self._book
+        with self._lock:
+            if self._book is not None and signature in (self._loaded, self._rejected):
+                return self._book
+            try:
+                loaded = load_content(self.directory, self.domain_path)
+            except ContentError as exc:
+                if self._book is None:
+                    raise
+                self._rejected = signature
+                for issue in exc.errors:
+                    logger.error("journey content: %s", issue)
+                count = len(exc.errors)
+                logger.error(
+                    "journey content in %s is invalid (%d error%s); still serving the last valid version",
+                    display_path(self.directory),
+                    count,
+                    "" if count == 1 else "s",
+                )
+                return self._book
+            for warning in loaded.warnings:
+                logger.warning("journey content: %s", warning)
+            if self._book is not None:
+                logger.info("journey content reloaded from %s", display_path(self.directory))
+            self._book, self._loaded, self._rejected = loaded.book, signature, None
+            return self._book

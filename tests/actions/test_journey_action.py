@@ -1,0 +1,149 @@
+"""action_journey_reply against real trackers, real journey content and a real SQLite store."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy import create_engine, text
+
+from actions import runtime
+from actions.journey import ActionJourneyFallback, ActionJourneyReply
+from bot.settings import PROJECT_ROOT
+
+
+@pytest.fixture(autouse=True)
+def isolated_runtime(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Each test gets its own SQLite store and the shipped journeys."""
+    url = f"sqlite:///{tmp_path / 'journey.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("PSEUDONYM_KEY", "test-key-" + "x" * 20)
+    monkeypatch.setenv("SPOOL_DIR", str(tmp_path / "spool"))
+    monkeypatch.setenv("JOURNEYS_DIR", str(PROJECT_ROOT / "journeys"))
+    runtime.reset()
+    yield url
+    runtime.reset()
+
+
+def tracker_for(
+    text: str,
+    intent: str,
+    *,
+    slots: dict[str, Any] | None = None,
+    channel: str = "rest",
+    entities: list[dict[str, Any]] | None = None,
+    sender: str = "visitor-1",
+) -> Tracker:
+    latest = {
+        "text": text,
+        "intent": {"name": intent, "confidence": 0.93},
+        "entities": entities or [],
+        "intent_ranking": [],
+    }
+    events = [
+        {"event": "session_started", "timestamp": 1_700_000_000.0},
+        {
+            "event": "user",
+            "text": text,
+            "parse_data": latest,
+            "input_channel": channel,
+            "timestamp": 1_700_000_001.0,
+        },
+    ]
+    return Tracker(sender, slots or {}, latest, events, False, None, {}, "action_listen")
+
+
+def run(
+    action: ActionJourneyReply | ActionJourneyFallback, tracker: Tracker
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(action.run(dispatcher, tracker, {}))
+    slots = {event["name"]: event["value"] for event in events if event["event"] == "slot"}
+    return dispatcher.messages, slots
+
+
+def test_a_phase_intent_sets_the_phase_and_answers_from_the_journey() -> None:
+    messages, slots = run(
+        ActionJourneyReply(), tracker_for("hoeveel bespaar ik met zonnepanelen?", "orientation_savings")
+    )
+    assert slots["journey_phase"] == "orientation"
+    assert messages and messages[0]["text"]
+    assert all(len(button["title"]) <= 20 for message in messages for button in message["buttons"])
+
+
+def test_a_general_intent_keeps_the_previous_phase() -> None:
+    messages, slots = run(
+        ActionJourneyReply(), tracker_for("ja", "affirm", slots={"journey_phase": "consideration"})
+    )
+    assert slots["journey_phase"] == "consideration"
+    assert messages
+
+
+def test_persona_is_recognised_from_the_text() -> None:
+    _, slots = run(
+        ActionJourneyReply(),
+        tracker_for("Wat levert zonnepanelen op voor onze VvE met 40 appartementen?", "orientation_savings"),
+    )
+    assert slots["persona"] == "vve_board"
+
+
+def test_persona_button_sets_the_persona() -> None:
+    entities = [{"entity": "persona", "value": "mkb_owner"}]
+    _, slots = run(
+        ActionJourneyReply(),
+        tracker_for(
+            '/inform_customer_type{"persona":"mkb_owner"}', "inform_customer_type", entities=entities
+        ),
+    )
+    assert slots["persona"] == "mkb_owner"
+
+
+def test_no_sales_pitch_for_a_product_the_customer_owns() -> None:
+    owned = {"journey_phase": "use", "owned_products": ["zonnepanelen"]}
+    messages, slots = run(
+        ActionJourneyReply(), tracker_for("wat kosten zonnepanelen?", "consideration_price", slots=owned)
+    )
+    assert slots["journey_phase"] == "consideration"
+    assert not any(
+        button.get("payload") == "/decision_request_quote"
+        for message in messages
+        for button in message["buttons"]
+    )
+
+
+def test_thanks_after_service_makes_nps_due_and_sales_thanks_does_not() -> None:
+    _, after_service = run(
+        ActionJourneyReply(), tracker_for("bedankt!", "thanks", slots={"journey_phase": "aftercare"})
+    )
+    assert after_service["nps_due"] is True
+    _, after_sales = run(
+        ActionJourneyReply(), tracker_for("bedankt!", "thanks", slots={"journey_phase": "orientation"})
+    )
+    assert after_sales["nps_due"] is False
+
+
+def test_fallback_offers_choices_and_the_turn_is_recorded(isolated_runtime: str) -> None:
+    messages, _ = run(ActionJourneyFallback(), tracker_for("qwzx plof", "nlu_fallback"))
+    assert messages[0]["buttons"], "the fallback offers the phases as choices"
+    with create_engine(isolated_runtime).connect() as connection:
+        outcomes = connection.execute(text("SELECT outcome FROM turns")).scalars().all()
+    assert outcomes == ["fallback"]
+
+
+def test_every_turn_is_recorded_with_intent_phase_and_content(isolated_runtime: str) -> None:
+    run(
+        ActionJourneyReply(),
+        tracker_for("ik wil een offerte voor een warmtepomp", "decision_request_quote", channel="socketio"),
+    )
+    with create_engine(isolated_runtime).connect() as connection:
+        row = connection.execute(text("SELECT intent, phase, content_id FROM turns")).one()
+        channel = connection.execute(text("SELECT channel FROM touchpoints")).scalar_one()
+    assert row.intent == "decision_request_quote"
+    assert row.phase == "decision"
+    assert row.content_id
+    assert channel == "web"

@@ -1,0 +1,56 @@
+"""Rasa's own checks on the project: data validation, and test stories for every phase."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.devserver import latest_model
+from bot.phases import PHASES
+from bot.settings import PROJECT_ROOT
+
+RASA = str(Path(sys.executable).parent / "rasa")
+
+
+def run_rasa(*args: str, timeout: int = 600) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [RASA, *args], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=timeout, check=False
+    )
+
+
+def test_rasa_data_validate_is_clean() -> None:
+    result = run_rasa("data", "validate", "--fail-on-warnings")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+
+
+def test_test_stories_cover_every_phase() -> None:
+    stories = yaml.safe_load((PROJECT_ROOT / "tests" / "test_stories.yml").read_text())["stories"]
+    intents = {step["intent"] for story in stories for step in story["steps"] if "intent" in step}
+    covered = {intent.split("_", 1)[0] for intent in intents}
+    assert set(PHASES) <= covered
+
+
+def test_test_stories_pass(tmp_path: Path) -> None:
+    model = latest_model(PROJECT_ROOT / "models")
+    if model is None:
+        pytest.skip("no trained model in models/: `make test` trains one first")
+    result = run_rasa(
+        "test", "core", "--model", str(model), "--stories", "tests/test_stories.yml",
+        "--fail-on-prediction-errors", "--out", str(tmp_path / "results"),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+
+
+def test_every_domain_intent_has_training_examples() -> None:
+    domain_intents = set(yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text())["intents"])
+    counts: dict[str, int] = {}
+    for path in (PROJECT_ROOT / "data" / "nlu").glob("*.yml"):
+        for block in yaml.safe_load(path.read_text())["nlu"]:
+            examples = [line for line in block["examples"].splitlines() if line.strip().startswith("- ")]
+            counts[block["intent"]] = counts.get(block["intent"], 0) + len(examples)
+    assert set(counts) == domain_intents
+    assert min(counts.values()) >= 25, sorted(counts.items(), key=lambda item: item[1])[:3]
