@@ -75,6 +75,9 @@ class JourneyAction(Action, ABC):
     """
 
     rule: Callable[[JourneyBook, dialogue.Visit], dialogue.Answer]
+    # Only the closing action sets nps_due: Rasa's rules require an action to set the same
+    # slots wherever it appears, and the NPS rules branch on this slot.
+    decides_nps = False
 
     @abstractmethod
     def name(self) -> str: ...
@@ -98,8 +101,7 @@ class JourneyAction(Action, ABC):
             SlotSet("persona_asked", result.persona_asked),
             SlotSet("owned_products", list(result.owned_products)),
         ]
-        if visit.intent in dialogue.CLOSING_INTENTS:
-            # Only closing turns decide on NPS; the dialogue rules branch on this slot.
+        if self.decides_nps:
             events.append(SlotSet("nps_due", result.nps_due))
         return events
 
@@ -109,6 +111,17 @@ class ActionJourneyReply(JourneyAction):
 
     def name(self) -> str:
         return "action_journey_reply"
+
+    rule = staticmethod(dialogue.answer)
+
+
+class ActionJourneyClose(JourneyAction):
+    """Answer thanks or goodbye, and decide whether the NPS question comes next."""
+
+    decides_nps = True
+
+    def name(self) -> str:
+        return "action_journey_close"
 
     rule = staticmethod(dialogue.answer)
 

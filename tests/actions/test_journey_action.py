@@ -13,7 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import create_engine, text
 
 from actions import runtime
-from actions.journey import ActionJourneyFallback, ActionJourneyReply
+from actions.journey import ActionJourneyClose, ActionJourneyFallback, ActionJourneyReply
 from bot.settings import PROJECT_ROOT
 
 
@@ -59,7 +59,7 @@ def tracker_for(
 
 
 def run(
-    action: ActionJourneyReply | ActionJourneyFallback, tracker: Tracker
+    action: ActionJourneyReply | ActionJourneyClose | ActionJourneyFallback, tracker: Tracker
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     dispatcher = CollectingDispatcher()
     events = asyncio.run(action.run(dispatcher, tracker, {}))
@@ -118,11 +118,11 @@ def test_no_sales_pitch_for_a_product_the_customer_owns() -> None:
 
 def test_thanks_after_service_makes_nps_due_and_sales_thanks_does_not() -> None:
     _, after_service = run(
-        ActionJourneyReply(), tracker_for("bedankt!", "thanks", slots={"journey_phase": "aftercare"})
+        ActionJourneyClose(), tracker_for("bedankt!", "thanks", slots={"journey_phase": "aftercare"})
     )
     assert after_service["nps_due"] is True
     _, after_sales = run(
-        ActionJourneyReply(), tracker_for("bedankt!", "thanks", slots={"journey_phase": "orientation"})
+        ActionJourneyClose(), tracker_for("bedankt!", "thanks", slots={"journey_phase": "orientation"})
     )
     assert after_sales["nps_due"] is False
 
