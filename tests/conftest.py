@@ -85,7 +85,7 @@ class RunningBot:
     def tracker(self, sender: str) -> dict[str, object]:
         response = httpx.get(
             f"{self.rest_url}/conversations/{sender}/tracker",
-            headers={"Authorization": f"Bearer {self.token}"},
+            params={"token": self.token},
             timeout=30,
         )
         response.raise_for_status()

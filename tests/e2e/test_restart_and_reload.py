@@ -35,7 +35,7 @@ def test_a_conversation_survives_a_restart(tmp_path: Path) -> None:
                 continue
             tracker = httpx.get(
                 f"{stack.rasa_url}/conversations/{sender}/tracker",
-                headers={"Authorization": f"Bearer {env['RASA_AUTH_TOKEN']}"},
+                params={"token": env["RASA_AUTH_TOKEN"]},
                 timeout=30,
             ).json()
     user_texts = [event.get("text") for event in tracker["events"] if event["event"] == "user"]
