@@ -46,7 +46,11 @@ def heldout_examples(path: Path) -> list[tuple[str, str]]:
 
 
 def predict(model: Path, texts: list[str]) -> list[str]:
+    import structlog
     from rasa.core.agent import Agent
+
+    # Rasa logs every parse at debug level through structlog; the report is what matters here.
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
 
     agent = Agent.load(str(model))
 
@@ -64,7 +68,7 @@ def score(name: str, gold: list[str], predicted: list[str]) -> Scores:
     book = ContentRepository.from_env().current()
     labels = sorted(set(gold))
     gold_phases = [book.phase_of(intent) for intent in gold]
-    pairs = [(g, book.phase_of(p) or NO_PHASE) for g, p in zip(gold_phases, predicted) if g]
+    pairs = [(g, book.phase_of(p) or NO_PHASE) for g, p in zip(gold_phases, predicted, strict=True) if g]
     confusion: dict[str, dict[str, int]] = {}
     for expected, got in pairs:
         confusion.setdefault(expected, {}).setdefault(got, 0)
@@ -72,7 +76,7 @@ def score(name: str, gold: list[str], predicted: list[str]) -> Scores:
     return Scores(
         name=name,
         intent_macro_f1=float(f1_score(gold, predicted, labels=labels, average="macro", zero_division=0)),
-        intent_accuracy=sum(g == p for g, p in zip(gold, predicted)) / len(gold),
+        intent_accuracy=sum(g == p for g, p in zip(gold, predicted, strict=True)) / len(gold),
         phase_accuracy=sum(expected == got for expected, got in pairs) / len(pairs),
         phase_messages=len(pairs),
         messages=len(gold),
