@@ -147,3 +147,37 @@ def test_every_turn_is_recorded_with_intent_phase_and_content(isolated_runtime: 
     assert row.phase == "decision"
     assert row.content_id
     assert channel == "web"
+
+
+def test_a_customer_in_use_asking_about_a_second_product_starts_a_new_orientation() -> None:
+    customer = {"journey_phase": "use", "owned_products": ["zonnepanelen"]}
+    messages, slots = run(
+        ActionJourneyReply(),
+        tracker_for("hoe werkt een warmtepomp eigenlijk?", "orientation_how_it_works", slots=customer),
+    )
+    assert slots["journey_phase"] == "orientation"
+    assert slots["owned_products"] == ["zonnepanelen"], "asking about a product is not owning it"
+    assert messages and "already_owned" not in str(messages)
+
+
+def test_a_product_named_after_purchase_counts_as_owned() -> None:
+    _, slots = run(
+        ActionJourneyReply(),
+        tracker_for("wanneer komt de monteur de thuisbatterij installeren?", "delivery_schedule"),
+    )
+    assert slots["owned_products"] == ["thuisbatterij"]
+
+
+def test_persona_question_is_asked_once_when_content_differs_per_persona() -> None:
+    first, slots = run(ActionJourneyReply(), tracker_for("wat kost dat ongeveer?", "consideration_price"))
+    assert slots["persona_asked"] is True
+    assert any(
+        "inform_customer_type" in button["payload"] for message in first for button in message["buttons"]
+    )
+    again, _ = run(
+        ActionJourneyReply(),
+        tracker_for("wat kost dat ongeveer?", "consideration_price", slots={"persona_asked": True}),
+    )
+    assert not any(
+        "inform_customer_type" in button["payload"] for message in again for button in message["buttons"]
+    )
