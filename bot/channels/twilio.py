@@ -1,0 +1,168 @@
+"""Twilio (SMS) channel that checks ``X-Twilio-Signature`` and never shows intent payloads.
+
+Rasa 3.6's own Twilio channel accepts unsigned requests, re-raises errors (``debug_mode``) and renders
+buttons as ``1: Title (/payload)``. Here buttons become "1. Title" lines and a typed "1" is mapped back
+to that option's payload for the sender's next message.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import parse_qs
+
+import httpx
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from rasa.core.channels.twilio import TwilioInput
+from rasa.shared.exceptions import RasaException
+from sanic import Blueprint, response
+from sanic.request import Request, RequestParameters
+from sanic.response import HTTPResponse
+from twilio.request_validator import RequestValidator
+
+from bot.channels.http import RetryPolicy, masked, post_with_retry, read_limited
+from bot.channels.render import Button, choose_option, options_of, sms_messages
+from bot.channels.state import OptionMemory, RedisLink
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_API_BASE = "https://api.twilio.com"
+MAX_BODY_BYTES = 64 * 1024
+_REQUIRED = ("account_sid", "auth_token", "twilio_number")
+
+
+class SignedTwilioOutput(OutputChannel):
+    """Sends SMS through Twilio's Messages API; failures are logged, never raised into Rasa."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "twilio"
+
+    def __init__(
+        self,
+        account_sid: str,
+        auth_token: str,
+        twilio_number: str,
+        options: OptionMemory,
+        api_base: str = DEFAULT_API_BASE,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        self._url = f"{api_base.rstrip('/')}/2010-04-01/Accounts/{account_sid}/Messages.json"
+        self._auth = (account_sid, auth_token)
+        self._number = twilio_number
+        self._options = options
+        self._retry = retry or RetryPolicy()
+
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        """Send plain text; numbered options sent earlier become stale (a "2" may now be an answer)."""
+        await self._options.forget(recipient_id)
+        await self._send(recipient_id, [{"Body": body} for body in sms_messages(text or "")])
+
+    async def send_text_with_buttons(
+        self, recipient_id: str, text: str, buttons: list[Button], **kwargs: Any
+    ) -> None:
+        """Send the text with numbered options and remember them for the sender's next message."""
+        await self._options.remember(recipient_id, options_of(buttons))
+        await self._send(recipient_id, [{"Body": body} for body in sms_messages(text or "", buttons)])
+
+    async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
+        """Send an image as MMS media."""
+        await self._send(recipient_id, [{"MediaUrl": image}])
+
+    async def send_custom_json(self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any) -> None:
+        """Skip custom payloads: printing them as JSON (Rasa's default) would confuse customers."""
+        logger.warning("Custom payload not supported on SMS; skipped (keys %s).", sorted(json_message))
+
+    async def _send(self, recipient_id: str, messages: list[dict[str, str]]) -> None:
+        async with httpx.AsyncClient(timeout=self._retry.timeout) as client:
+            for message in messages:
+                form = {"To": recipient_id, "From": self._number, **message}
+                what = f"Twilio message to {masked(recipient_id)}"
+                if not await post_with_retry(
+                    self._url, what, self._retry, client=client, data=form, auth=self._auth
+                ):
+                    return
+
+
+class SignedTwilioInput(TwilioInput):
+    """Twilio webhook at /webhooks/twilio/webhook that refuses requests Twilio did not sign."""
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
+        """Build from credentials.yml; REDIS_URL (environment) shares numbered options across workers."""
+        credentials = credentials or {}
+        missing = [key for key in _REQUIRED if not credentials.get(key)]
+        if missing:
+            raise RasaException(f"The Twilio channel needs these credentials (credentials.yml): {missing}")
+        return cls(
+            *(str(credentials[key]) for key in _REQUIRED),
+            public_url=str(credentials.get("public_url") or "") or None,
+            api_base=str(credentials.get("api_base") or DEFAULT_API_BASE),
+            redis_url=os.environ.get("REDIS_URL"),
+        )
+
+    def __init__(
+        self,
+        account_sid: str,
+        auth_token: str,
+        twilio_number: str,
+        public_url: str | None = None,
+        api_base: str = DEFAULT_API_BASE,
+        redis_url: str | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        super().__init__(account_sid, auth_token, twilio_number, debug_mode=False)
+        self.public_url = public_url
+        self.api_base = api_base
+        self._validator = RequestValidator(auth_token)
+        self._retry = retry
+        self.options = OptionMemory(RedisLink(redis_url), "twilio:options:")
+
+    def get_output_channel(self) -> OutputChannel:
+        return SignedTwilioOutput(
+            str(self.account_sid),
+            str(self.auth_token),
+            str(self.twilio_number),
+            self.options,
+            self.api_base,
+            self._retry,
+        )
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        """Routes: GET / (health) and POST /webhook (signed form posts from Twilio)."""
+        twilio_webhook = Blueprint("twilio_webhook", __name__)
+
+        @twilio_webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @twilio_webhook.route("/webhook", methods=["POST"], stream=True)
+        async def message(request: Request) -> HTTPResponse:
+            body = await read_limited(request, MAX_BODY_BYTES)
+            if body is None:
+                logger.warning("Twilio webhook refused: body over %d bytes.", MAX_BODY_BYTES)
+                return response.text("payload too large", status=413)
+            params = RequestParameters(parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True))
+            url = self.public_url or request.url
+            if not self._validator.validate(url, params, request.headers.get("x-twilio-signature", "")):
+                logger.warning(
+                    "Twilio webhook refused: missing or wrong X-Twilio-Signature (from %s).", request.ip
+                )
+                return response.text("forbidden", status=403)
+            sender, text = params.get("From"), params.get("Body")
+            if not sender or not text or not text.strip():
+                logger.info("Twilio message without sender or text ignored.")
+                return response.text("", status=204)
+            text = text.replace("¡", "@")  # some carriers turn @ into ¡ (as in Rasa's channel)
+            text = choose_option(text, await self.options.take(sender)) or text
+            try:
+                await on_new_message(
+                    UserMessage(text, self.get_output_channel(), sender, input_channel=self.name())
+                )
+            except Exception:
+                logger.exception("Rasa failed on a Twilio message.")
+            return response.text("", status=204)
+
+        return twilio_webhook

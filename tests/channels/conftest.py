@@ -1,0 +1,29 @@
+"""Fixtures of the connector tests: a local Graph/Twilio API stand-in and a served WhatsApp channel."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.channels.fake_graph import FakeGraphServer
+from tests.channels.sanic_server import Recorder, serve
+from tests.channels.whatsapp_webhook import channel
+
+
+@pytest.fixture
+def graph() -> Iterator[FakeGraphServer]:
+    with FakeGraphServer() as server:
+        yield server
+
+
+@pytest.fixture
+def recorder() -> Recorder:
+    return Recorder()
+
+
+@pytest.fixture
+def url(graph: FakeGraphServer, recorder: Recorder) -> Iterator[str]:
+    """Base URL of a WhatsAppInput served like Rasa serves it, replying to ``graph``."""
+    with serve(channel(graph), recorder) as base:
+        yield base

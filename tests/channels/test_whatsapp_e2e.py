@@ -1,0 +1,117 @@
+"""WhatsApp end to end: signed webhooks into the running Rasa, replies to the local fake Graph API.
+
+The ``running_bot`` fixture starts Rasa with WHATSAPP_API_BASE pointing at its ``fake_graph``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+import time
+from typing import Any
+
+import httpx
+import pytest
+
+from bot.channels.render import whatsapp_markdown
+from bot.content import ContentRepository
+from bot.settings import PROJECT_ROOT
+from tests.channels.fake_graph import FakeGraphServer
+from tests.conftest import RunningBot
+
+pytestmark = pytest.mark.e2e
+
+QUESTION = "Hoeveel kan ik besparen met zonnepanelen?"
+
+
+def new_phone() -> str:
+    return "316" + "".join(secrets.choice("0123456789") for _ in range(8))
+
+
+def webhook(bot: RunningBot, phone: str, kind: str, content: dict[str, Any]) -> tuple[str, bytes]:
+    message_id = f"wamid.{secrets.token_hex(12)}"
+    value = {
+        "messaging_product": "whatsapp",
+        "metadata": {"phone_number_id": bot.env["WHATSAPP_PHONE_NUMBER_ID"]},
+        "contacts": [{"wa_id": phone, "profile": {"name": "Test"}}],
+        "messages": [
+            {"from": phone, "id": message_id, "timestamp": str(int(time.time())), "type": kind, kind: content}
+        ],
+    }
+    body = {
+        "object": "whatsapp_business_account",
+        "entry": [{"id": "1", "changes": [{"field": "messages", "value": value}]}],
+    }
+    return message_id, json.dumps(body).encode()
+
+
+def deliver(bot: RunningBot, body: bytes, signed: bool = True) -> httpx.Response:
+    headers = {"Content-Type": "application/json"}
+    if signed:
+        digest = hmac.new(bot.env["WHATSAPP_APP_SECRET"].encode(), body, hashlib.sha256).hexdigest()
+        headers["X-Hub-Signature-256"] = f"sha256={digest}"
+    return httpx.post(f"{bot.rest_url}/webhooks/whatsapp/webhook", content=body, headers=headers, timeout=10)
+
+
+def replies(graph: FakeGraphServer, phone: str, at_least: int, timeout: float = 60) -> list[dict[str, Any]]:
+    graph.wait_for(lambda _: len(graph.messages_to(phone)) >= at_least, timeout)
+    return graph.messages_to(phone)
+
+
+def user_events(bot: RunningBot, phone: str) -> list[dict[str, Any]]:
+    events = bot.tracker(phone).get("events") or []
+    assert isinstance(events, list)
+    return [e for e in events if e.get("event") == "user"]
+
+
+def test_question_reply_duplicate_and_unsigned(running_bot: RunningBot) -> None:
+    graph, phone = running_bot.fake_graph, new_phone()
+    message_id, body = webhook(running_bot, phone, "text", {"body": QUESTION})
+    started = time.monotonic()
+    assert deliver(running_bot, body).status_code == 200
+    assert time.monotonic() - started < 2, "Meta needs a quick 200; Rasa's work happens afterwards"
+
+    [first, *_] = replies(graph, phone, 1)
+    assert first["messaging_product"] == "whatsapp" and first["to"] == phone
+    assert first["type"] in {"text", "interactive"}
+    text = first["text"]["body"] if first["type"] == "text" else first["interactive"]["body"]["text"]
+    assert text.strip() and "**" not in text
+    request = next(r for r in graph.requests if r.path.endswith("/messages") and r.json.get("to") == phone)
+    assert request.path == f"/{running_bot.env['WHATSAPP_PHONE_NUMBER_ID']}/messages"
+    assert request.headers["Authorization"] == f"Bearer {running_bot.env['WHATSAPP_ACCESS_TOKEN']}"
+    [event] = user_events(running_bot, phone)
+    assert event["text"] == QUESTION and event["input_channel"] == "whatsapp"
+    assert (
+        event["metadata"]["whatsapp_message_id"] == message_id
+        and event["metadata"]["whatsapp_phone"] == phone
+    )
+
+    sent = len(graph.messages_to(phone))
+    assert deliver(running_bot, body).status_code == 200  # Meta retries the same message
+    _, greeting = webhook(
+        running_bot,
+        phone,
+        "interactive",
+        {"type": "button_reply", "button_reply": {"id": "/greet", "title": "Hallo"}},
+    )
+    assert deliver(running_bot, greeting).status_code == 200
+    replies(graph, phone, sent + 1)
+    assert [e["text"] for e in user_events(running_bot, phone)] == [QUESTION, "/greet"]
+
+    stranger = new_phone()
+    _, unsigned = webhook(running_bot, stranger, "text", {"body": QUESTION})
+    assert deliver(running_bot, unsigned, signed=False).status_code == 403  # refused before any work starts
+    assert graph.messages_to(stranger) == [] and user_events(running_bot, stranger) == []
+
+
+def test_media_gets_the_unsupported_message_from_the_content(running_bot: RunningBot) -> None:
+    phone = new_phone()
+    _, body = webhook(running_bot, phone, "image", {"id": "media-1", "mime_type": "image/jpeg"})
+    assert deliver(running_bot, body).status_code == 200
+    [reply] = replies(running_bot.fake_graph, phone, 1)
+    content = ContentRepository(running_bot.journeys_dir, PROJECT_ROOT / "domain.yml").current()
+    expected = content.message("unsupported_message", persona=None, channel="whatsapp").text
+    assert reply["type"] == "text" and reply["text"]["body"] == whatsapp_markdown(expected)
+    assert user_events(running_bot, phone) == []
