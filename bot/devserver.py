@@ -11,6 +11,7 @@ import functools
 import http.server
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -61,7 +62,7 @@ class Stack:
     def stop(self) -> None:
         for process in self.processes.values():
             if process.poll() is None:
-                process.send_signal(signal.SIGINT)
+                process.terminate()
         deadline = time.monotonic() + 15
         for process in self.processes.values():
             try:
@@ -88,6 +89,19 @@ def _serve_web(directory: Path, port: int) -> http.server.ThreadingHTTPServer:
     server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
     threading.Thread(target=server.serve_forever, name="web", daemon=True).start()
     return server
+
+
+def busy_ports(ports: Ports) -> list[str]:
+    """Settings whose port something else already listens on, so start-up can say which."""
+    busy = []
+    for name, port in (("RASA_PORT", ports.rasa), ("ACTION_PORT", ports.action), ("WEB_PORT", ports.web)):
+        with socket.socket() as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                busy.append(f"{name}={port}")
+    return busy
 
 
 def _wait_until_ready(stack: Stack, timeout: float) -> None:
@@ -150,7 +164,14 @@ def running_stack(
         stack.stop()
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> int:
+    # Explicit handlers: a shell that starts us in the background leaves SIGINT ignored.
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
     load_env()
     try:
         settings = read_settings()
@@ -162,6 +183,13 @@ def main() -> int:
         print("error: no trained model in models/: run `make train`", file=sys.stderr)
         return 1
     ports = Ports(rasa=settings.rasa_port, action=settings.action_port, web=settings.web_port)
+    busy = busy_ports(ports)
+    if busy:
+        print(
+            f"error: port already in use: {', '.join(busy)} (stop the other process or change .env)",
+            file=sys.stderr,
+        )
+        return 1
     log_dir = PROJECT_ROOT / "var" / "log"
     print(f"Starting the assistant with {model.name}; logs in {log_dir} ...", flush=True)
     try:
