@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -54,3 +55,18 @@ def test_every_domain_intent_has_training_examples() -> None:
             counts[block["intent"]] = counts.get(block["intent"], 0) + len(examples)
     assert set(counts) == domain_intents
     assert min(counts.values()) >= 25, sorted(counts.items(), key=lambda item: item[1])[:3]
+
+
+def _examples(path: Path) -> set[str]:
+    found = set()
+    for block in yaml.safe_load(path.read_text())["nlu"]:
+        for line in block["examples"].splitlines():
+            if line.strip().startswith("- "):
+                found.add(re.sub(r"[^a-z0-9 ]", "", line.strip()[2:].lower()).strip())
+    return found
+
+
+def test_the_heldout_set_shares_no_message_with_the_training_data() -> None:
+    training = set().union(*(_examples(path) for path in (PROJECT_ROOT / "data" / "nlu").glob("*.yml")))
+    heldout = _examples(PROJECT_ROOT / "tests" / "heldout" / "nlu.yml")
+    assert not heldout & training
