@@ -60,10 +60,16 @@ def replies(graph: FakeGraphServer, phone: str, at_least: int, timeout: float = 
     return graph.messages_to(phone)
 
 
-def user_events(bot: RunningBot, phone: str) -> list[dict[str, Any]]:
-    events = bot.tracker(phone).get("events") or []
-    assert isinstance(events, list)
-    return [e for e in events if e.get("event") == "user"]
+def user_events(bot: RunningBot, phone: str, at_least: int = 1, timeout: float = 10) -> list[dict[str, Any]]:
+    """The tracker is saved after the reply went out, so give it a moment (bounded)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        events = bot.tracker(phone).get("events") or []
+        assert isinstance(events, list)
+        found = [e for e in events if e.get("event") == "user"]
+        if len(found) >= at_least or time.monotonic() > deadline:
+            return found
+        time.sleep(0.2)
 
 
 def test_question_reply_duplicate_and_unsigned(running_bot: RunningBot) -> None:
@@ -98,7 +104,7 @@ def test_question_reply_duplicate_and_unsigned(running_bot: RunningBot) -> None:
     )
     assert deliver(running_bot, greeting).status_code == 200
     replies(graph, phone, sent + 1)
-    assert [e["text"] for e in user_events(running_bot, phone)] == [QUESTION, "/greet"]
+    assert [e["text"] for e in user_events(running_bot, phone, at_least=2)] == [QUESTION, "/greet"]
 
     stranger = new_phone()
     _, unsigned = webhook(running_bot, stranger, "text", {"body": QUESTION})
