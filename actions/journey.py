@@ -12,11 +12,10 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.runtime import content, session_started_at, store
+from actions.runtime import content, record_message, store
 from bot import dialogue
 from bot.channels import channel_of
 from bot.content import ContentError, JourneyBook, Reply
-from bot.store import TurnRecord
 
 logger = logging.getLogger(__name__)
 
@@ -49,25 +48,6 @@ def send(dispatcher: CollectingDispatcher, replies: list[Reply]) -> None:
         dispatcher.utter_message(text=reply.text, buttons=buttons)
 
 
-def record(tracker: Tracker, visit: dialogue.Visit, result: dialogue.Answer) -> None:
-    latest = tracker.latest_message or {}
-    store().record_turn(
-        TurnRecord(
-            sender_id=tracker.sender_id,
-            session_started_at=session_started_at(tracker),
-            channel=visit.channel,
-            persona=result.persona,
-            phase=result.phase,
-            intent=visit.intent,
-            confidence=(latest.get("intent") or {}).get("confidence"),
-            content_id=result.content_id,
-            text=visit.text,
-            outcome=result.outcome,
-            at=visit.now,
-        )
-    )
-
-
 class JourneyAction(Action, ABC):
     """Shared run(): build the visit, apply the journey rule, reply, record, remember.
 
@@ -94,7 +74,14 @@ class JourneyAction(Action, ABC):
             dispatcher.utter_message(text=LAST_RESORT)
             return []
         send(dispatcher, result.replies)
-        record(tracker, visit, result)
+        record_message(
+            tracker,
+            persona=result.persona,
+            phase=result.phase,
+            content_id=result.content_id,
+            outcome=result.outcome,
+            at=visit.now,
+        )
         events: list[EventType] = [
             SlotSet("journey_phase", result.phase),
             SlotSet("persona", result.persona),

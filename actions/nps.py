@@ -17,11 +17,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.journey import LAST_RESORT
-from actions.runtime import content, session_started_at, store
+from actions.runtime import content, record_message, session_started_at, store
 from bot.channels import channel_of
 from bot.content import ContentError
 from bot.nps import category, split_score_and_reason
-from bot.store import TurnRecord
 from bot.store.records import MAX_REASON_CHARS
 
 logger = logging.getLogger(__name__)
@@ -62,26 +61,6 @@ def _no_reason(text: str) -> bool:
     return not text or re.sub(r"[^\w ]+", "", text.lower()).strip() in NO_REASON
 
 
-def _record_answer(tracker: Tracker, question: str) -> None:
-    """The visitor's answer to an NPS question is a turn of the touchpoint like any other message."""
-    latest = tracker.latest_message or {}
-    store().record_turn(
-        TurnRecord(
-            sender_id=tracker.sender_id,
-            session_started_at=session_started_at(tracker),
-            channel=channel_of(tracker.get_latest_input_channel()),
-            persona=tracker.get_slot("persona"),
-            phase=tracker.get_slot("journey_phase"),
-            intent=(latest.get("intent") or {}).get("name") or "nlu_fallback",
-            confidence=(latest.get("intent") or {}).get("confidence"),
-            content_id=f"general/{question}",
-            text=latest.get("text") or "",
-            outcome="answered",
-            at=datetime.now(timezone.utc),
-        )
-    )
-
-
 class ValidateNpsForm(FormValidationAction):
     def name(self) -> str:
         return "validate_nps_form"
@@ -92,7 +71,15 @@ class ValidateNpsForm(FormValidationAction):
         """Record the answer once per message: only while the form is already asking a question."""
         asked = tracker.get_slot("requested_slot")
         if asked in ("nps_score", "nps_reason"):
-            _record_answer(tracker, "nps_question" if asked == "nps_score" else "nps_reason_question")
+            question = "nps_question" if asked == "nps_score" else "nps_reason_question"
+            record_message(
+                tracker,
+                persona=tracker.get_slot("persona"),
+                phase=tracker.get_slot("journey_phase"),
+                content_id=f"general/{question}",
+                outcome="answered",
+                at=datetime.now(timezone.utc),
+            )
         return await super().run(dispatcher, tracker, domain)
 
     def validate_nps_score(

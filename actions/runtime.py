@@ -10,9 +10,10 @@ from functools import cache
 
 from rasa_sdk import Tracker
 
+from bot.channels import channel_of
 from bot.content import ContentRepository
 from bot.settings import load_env
-from bot.store import TouchpointStore
+from bot.store import TouchpointStore, TurnRecord
 
 
 @cache
@@ -53,3 +54,32 @@ def session_started_at(tracker: Tracker) -> datetime:
     if chosen is None:
         return datetime.now(timezone.utc)
     return datetime.fromtimestamp(float(chosen["timestamp"]), tz=timezone.utc)
+
+
+def record_message(
+    tracker: Tracker,
+    *,
+    persona: str | None,
+    phase: str | None,
+    content_id: str | None,
+    outcome: str,
+    at: datetime,
+) -> None:
+    """Record the latest user message as a turn of this session's touchpoint."""
+    latest = tracker.latest_message or {}
+    intent = latest.get("intent") or {}
+    store().record_turn(
+        TurnRecord(
+            sender_id=tracker.sender_id,
+            session_started_at=session_started_at(tracker),
+            channel=channel_of(tracker.get_latest_input_channel()),
+            persona=persona,
+            phase=phase,
+            intent=intent.get("name") or "nlu_fallback",
+            confidence=intent.get("confidence"),
+            content_id=content_id,
+            text=latest.get("text") or "",
+            outcome=outcome,
+            at=at,
+        )
+    )
