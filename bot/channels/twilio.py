@@ -16,12 +16,12 @@ from urllib.parse import parse_qs
 import httpx
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from rasa.core.channels.twilio import TwilioInput
-from rasa.shared.exceptions import RasaException
 from sanic import Blueprint, response
 from sanic.request import Request, RequestParameters
 from sanic.response import HTTPResponse
 from twilio.request_validator import RequestValidator
 
+from bot.channels import required_credentials
 from bot.channels.http import RetryPolicy, masked, post_with_retry, read_limited
 from bot.channels.render import Button, choose_option, options_of, sms_messages
 from bot.channels.state import OptionMemory, RedisLink
@@ -92,12 +92,10 @@ class SignedTwilioInput(TwilioInput):
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
         """Build from credentials.yml; REDIS_URL (environment) shares numbered options across workers."""
+        required = required_credentials(credentials, _REQUIRED, "Twilio")
         credentials = credentials or {}
-        missing = [key for key in _REQUIRED if not credentials.get(key)]
-        if missing:
-            raise RasaException(f"The Twilio channel needs these credentials (credentials.yml): {missing}")
         return cls(
-            *(str(credentials[key]) for key in _REQUIRED),
+            **required,
             public_url=str(credentials.get("public_url") or "") or None,
             api_base=str(credentials.get("api_base") or DEFAULT_API_BASE),
             redis_url=os.environ.get("REDIS_URL"),

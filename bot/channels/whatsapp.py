@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from rasa.core.channels.channel import InputChannel, UserMessage
-from rasa.shared.exceptions import RasaException
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.channels import required_credentials
 from bot.channels.http import BackgroundTasks, RetryPolicy, read_limited
 from bot.channels.render import choose_option
 from bot.channels.state import OptionMemory, RedisLink, SeenMessages
@@ -101,12 +101,10 @@ class WhatsAppInput(InputChannel):
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
         """Build from credentials.yml; REDIS_URL (environment) lets several workers share state."""
+        required = required_credentials(credentials, _REQUIRED, "WhatsApp")
         credentials = credentials or {}
-        missing = [key for key in _REQUIRED if not credentials.get(key)]
-        if missing:
-            raise RasaException(f"The WhatsApp channel needs these credentials (credentials.yml): {missing}")
         return cls(
-            **{key: str(credentials[key]) for key in _REQUIRED},
+            **required,
             api_base=str(credentials.get("api_base") or DEFAULT_API_BASE),
             redis_url=os.environ.get("REDIS_URL"),
         )
