@@ -80,7 +80,7 @@ def _phase_places(journey: Journey) -> dict[str, tuple[int, str]]:
 def _check_phase_agreement(parsed: Parsed) -> list[Issue]:
     """An intent must mean the same phase in every journey, or the phase slot would depend on the persona.
 
-    The journey that disagrees with the phase in the intent's name is the one blamed.
+    The default journey is the reference: another journey that disagrees with it is the one blamed.
     """
     seen: dict[str, dict[str, tuple[SourceFile, Journey, int]]] = {}
     for source, journey in parsed.journeys:
@@ -97,8 +97,8 @@ def _check_phase_agreement(parsed: Parsed) -> list[Issue]:
     for intent, by_phase in seen.items():
         if len(by_phase) < 2:
             continue
-        named = next((phase for phase in PHASES if intent.startswith(f"{phase}_")), None)
-        preferred = named if named in by_phase else next(iter(by_phase))
+        in_default = [phase for phase, (_, journey, _) in by_phase.items() if journey.id == DEFAULT_JOURNEY]
+        preferred = in_default[0] if in_default else next(iter(by_phase))
         expected_journey = by_phase[preferred][1].id
         for phase, (source, _, index) in by_phase.items():
             if phase != preferred:

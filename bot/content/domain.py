@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.content.errors import Issue, display_path
-from bot.content.model import PHASE_PREFIXES
+from bot.content.model import GENERAL_INTENTS
 from bot.content.yaml_lines import FileProblem, load_yaml
 
 
@@ -16,11 +16,11 @@ class DomainIntents:
 
     @property
     def phase_intents(self) -> tuple[str, ...]:
-        return tuple(intent for intent in self.intents if intent.startswith(PHASE_PREFIXES))
+        return tuple(intent for intent in self.intents if intent not in GENERAL_INTENTS)
 
     @property
     def general_intents(self) -> tuple[str, ...]:
-        return tuple(intent for intent in self.intents if not intent.startswith(PHASE_PREFIXES))
+        return tuple(intent for intent in self.intents if intent in GENERAL_INTENTS)
 
 
 def read_domain(path: Path) -> DomainIntents:

@@ -25,7 +25,7 @@ def display_path(path: Path) -> str:
 
 
 def format_field_path(path: Sequence[PathPart]) -> str:
-    """`phases[1].intents.orientation_savings`: the spelling a marketer can follow in the file."""
+    """`phases[1].intents.savings`: the spelling a marketer can follow in the file."""
     text = ""
     for part in path:
         if isinstance(part, int):

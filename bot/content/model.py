@@ -38,7 +38,6 @@ MESSAGE_KEYS: tuple[str, ...] = (
     "nps_thanks_detractor",
     "error",
 )
-PHASE_PREFIXES: tuple[str, ...] = tuple(f"{phase}_" for phase in PHASES)
 ID_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
 
 Id = constr(strict=True, regex=ID_PATTERN)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from bot.content.domain import DomainIntents
 from bot.content.errors import FieldPath, Issue, Severity
-from bot.content.model import MAX_TITLE, PHASE_PREFIXES, ButtonModel, IntentContent, Journey
+from bot.content.model import MAX_TITLE, ButtonModel, IntentContent, Journey
 from bot.content.parse import suggest
 from bot.content.yaml_lines import SourceFile
 from bot.phases import PHASES
@@ -189,18 +189,6 @@ def check_journey(source: SourceFile, journey: Journey, known: Known) -> list[Is
                         here,
                         f"domain.yml does not know intent '{intent}'{hint}; a new intent must be added to "
                         f"domain.yml and needs {RETRAIN_HINT}",
-                    )
-                )
-            elif (
-                phase.id in PHASES
-                and intent.startswith(PHASE_PREFIXES)
-                and not intent.startswith(f"{phase.id}_")
-            ):
-                issues.append(
-                    source.issue(
-                        here,
-                        f"intent '{intent}' sits in phase '{phase.id}' although its name says another phase",
-                        Severity.WARNING,
                     )
                 )
             issues += check_content(source, here, content, known)

@@ -69,7 +69,7 @@ def run(
 
 def test_a_phase_intent_sets_the_phase_and_answers_from_the_journey() -> None:
     messages, slots = run(
-        ActionJourneyReply(), tracker_for("hoeveel bespaar ik met zonnepanelen?", "orientation_savings")
+        ActionJourneyReply(), tracker_for("hoeveel bespaar ik met zonnepanelen?", "savings")
     )
     assert slots["journey_phase"] == "orientation"
     assert messages and messages[0]["text"]
@@ -87,7 +87,7 @@ def test_a_general_intent_keeps_the_previous_phase() -> None:
 def test_persona_is_recognised_from_the_text() -> None:
     _, slots = run(
         ActionJourneyReply(),
-        tracker_for("Wat levert zonnepanelen op voor onze VvE met 40 appartementen?", "orientation_savings"),
+        tracker_for("Wat levert zonnepanelen op voor onze VvE met 40 appartementen?", "savings"),
     )
     assert slots["persona"] == "vve_board"
 
@@ -106,11 +106,11 @@ def test_persona_button_sets_the_persona() -> None:
 def test_no_sales_pitch_for_a_product_the_customer_owns() -> None:
     owned = {"journey_phase": "use", "owned_products": ["zonnepanelen"]}
     messages, slots = run(
-        ActionJourneyReply(), tracker_for("wat kosten zonnepanelen?", "consideration_price", slots=owned)
+        ActionJourneyReply(), tracker_for("wat kosten zonnepanelen?", "price", slots=owned)
     )
     assert slots["journey_phase"] == "consideration"
     assert not any(
-        button.get("payload") == "/decision_request_quote"
+        button.get("payload") == "/quote_request"
         for message in messages
         for button in message["buttons"]
     )
@@ -138,12 +138,12 @@ def test_fallback_offers_choices_and_the_turn_is_recorded(isolated_runtime: str)
 def test_every_turn_is_recorded_with_intent_phase_and_content(isolated_runtime: str) -> None:
     run(
         ActionJourneyReply(),
-        tracker_for("ik wil een offerte voor een warmtepomp", "decision_request_quote", channel="socketio"),
+        tracker_for("ik wil een offerte voor een warmtepomp", "quote_request", channel="socketio"),
     )
     with create_engine(isolated_runtime).connect() as connection:
         row = connection.execute(text("SELECT intent, phase, content_id FROM turns")).one()
         channel = connection.execute(text("SELECT channel FROM touchpoints")).scalar_one()
-    assert row.intent == "decision_request_quote"
+    assert row.intent == "quote_request"
     assert row.phase == "decision"
     assert row.content_id
     assert channel == "web"
@@ -153,7 +153,7 @@ def test_a_customer_in_use_asking_about_a_second_product_starts_a_new_orientatio
     customer = {"journey_phase": "use", "owned_products": ["zonnepanelen"]}
     messages, slots = run(
         ActionJourneyReply(),
-        tracker_for("hoe werkt een warmtepomp eigenlijk?", "orientation_how_it_works", slots=customer),
+        tracker_for("hoe werkt een warmtepomp eigenlijk?", "how_it_works", slots=customer),
     )
     assert slots["journey_phase"] == "orientation"
     assert slots["owned_products"] == ["zonnepanelen"], "asking about a product is not owning it"
@@ -163,20 +163,20 @@ def test_a_customer_in_use_asking_about_a_second_product_starts_a_new_orientatio
 def test_a_product_named_after_purchase_counts_as_owned() -> None:
     _, slots = run(
         ActionJourneyReply(),
-        tracker_for("wanneer komt de monteur de thuisbatterij installeren?", "delivery_schedule"),
+        tracker_for("wanneer komt de monteur de thuisbatterij installeren?", "planning"),
     )
     assert slots["owned_products"] == ["thuisbatterij"]
 
 
 def test_persona_question_is_asked_once_when_content_differs_per_persona() -> None:
-    first, slots = run(ActionJourneyReply(), tracker_for("wat kost dat ongeveer?", "consideration_price"))
+    first, slots = run(ActionJourneyReply(), tracker_for("wat kost dat ongeveer?", "price"))
     assert slots["persona_asked"] is True
     assert any(
         "inform_customer_type" in button["payload"] for message in first for button in message["buttons"]
     )
     again, _ = run(
         ActionJourneyReply(),
-        tracker_for("wat kost dat ongeveer?", "consideration_price", slots={"persona_asked": True}),
+        tracker_for("wat kost dat ongeveer?", "price", slots={"persona_asked": True}),
     )
     assert not any(
         "inform_customer_type" in button["payload"] for message in again for button in message["buttons"]

@@ -21,8 +21,8 @@ pytestmark = pytest.mark.browser
 
 GREETING = "Hoi! Waarmee kan ik je helpen?"
 CHOICES = [
-    {"title": "Bereken je besparing", "payload": "/orientation_savings"},
-    {"title": "Vraag offerte aan", "payload": "/decision_request_quote"},
+    {"title": "Bereken je besparing", "payload": "/savings"},
+    {"title": "Vraag offerte aan", "payload": "/quote_request"},
 ]
 SAVINGS = "Met zonnepanelen bespaar je vaak honderden euro's per jaar. Lees [meer](https://zonwarmte.example/besparen)."
 
@@ -32,7 +32,7 @@ async def scripted_bot(message: UserMessage) -> None:
     out, sender = message.output_channel, message.sender_id
     if message.text == "/greet":
         await out.send_text_with_buttons(sender, GREETING, CHOICES)
-    elif message.text == "/orientation_savings":
+    elif message.text == "/savings":
         await out.send_text_message(sender, SAVINGS)
     elif message.text == "stuur een scriptlink":
         await out.send_text_message(sender, "Klik [hier](javascript:alert(document.domain)) voor korting.")
@@ -125,7 +125,7 @@ def test_keyboard_only_visitor(seen: Visit) -> None:
     reply.focus()  # quick replies are tab stops now (role=button, tabindex=0)
     assert reply.get_attribute("role") == "button" and reply.get_attribute("tabindex") == "0"
     page.keyboard.press("Enter")
-    assert seen.wait_for_bot(3)[2] == "Je vroeg: /decision_request_quote"
+    assert seen.wait_for_bot(3)[2] == "Je vroeg: /quote_request"
 
 
 def test_controls_have_dutch_accessible_labels(seen: Visit) -> None:

@@ -75,7 +75,7 @@ def test_whatsapp_markdown_and_plain_text() -> None:
 
 
 def test_numbered_options_never_show_payloads() -> None:
-    rendered = numbered_options([{"title": "Vraag offerte aan", "payload": "/decision_request_quote"}])
+    rendered = numbered_options([{"title": "Vraag offerte aan", "payload": "/quote_request"}])
     assert rendered == "1. Vraag offerte aan"
     assert "/" not in numbered_options(buttons(3))
 
@@ -123,13 +123,13 @@ def test_whatsapp_text_is_split_at_4096() -> None:
 
 
 def test_up_to_three_buttons_become_reply_buttons() -> None:
-    long_title = [{"title": "Bereken je besparing op zonnepanelen", "payload": "/orientation_savings"}]
+    long_title = [{"title": "Bereken je besparing op zonnepanelen", "payload": "/savings"}]
     [message] = whatsapp_messages(PHONE, "Wat wil je doen?", [*long_title, *buttons(2)])
     interactive = message["interactive"]
     assert message["type"] == "interactive" and interactive["type"] == "button"
     assert interactive["body"] == {"text": "Wat wil je doen?"}
     replies = [b["reply"] for b in interactive["action"]["buttons"]]
-    assert replies[0] == {"id": "/orientation_savings", "title": "Bereken je besparin…"}
+    assert replies[0] == {"id": "/savings", "title": "Bereken je besparin…"}
     assert [r["id"] for r in replies[1:]] == ["/choice_1", "/choice_2"]
     assert all(len(r["title"]) <= 20 for r in replies)
 

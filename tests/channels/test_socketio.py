@@ -17,7 +17,7 @@ async def answer(message: UserMessage) -> None:
     await message.output_channel.send_text_with_buttons(
         message.sender_id,
         f"Je zei: {message.text}",
-        [{"title": "Offerte", "payload": "/decision_request_quote"}],
+        [{"title": "Offerte", "payload": "/quote_request"}],
     )
 
 
@@ -63,7 +63,7 @@ def test_replies_reach_the_widget_with_session_persistence() -> None:
         {
             "text": "Je zei: Hoeveel kan ik besparen?",
             "quick_replies": [
-                {"content_type": "text", "title": "Offerte", "payload": "/decision_request_quote"}
+                {"content_type": "text", "title": "Offerte", "payload": "/quote_request"}
             ],
         }
     ]

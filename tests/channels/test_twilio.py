@@ -22,8 +22,8 @@ NUMBER = "+3197000000000"
 SENDER = "+31612345678"
 PATH = "/webhooks/twilio/webhook"
 OPTIONS = [
-    {"title": "Bereken je besparing", "payload": "/orientation_savings"},
-    {"title": "Vraag offerte aan", "payload": "/decision_request_quote"},
+    {"title": "Bereken je besparing", "payload": "/savings"},
+    {"title": "Vraag offerte aan", "payload": "/quote_request"},
 ]
 
 
@@ -123,7 +123,7 @@ def test_a_typed_number_maps_to_the_payload_of_that_option(api: FakeGraphServer,
         post(base, sms("Wat kan ik doen?"))
         post(base, sms(typed))
         post(base, sms("2"))  # the options were used up: a later "2" is just text (e.g. an NPS score)
-    assert [m.text for m in recorder.messages] == ["Wat kan ik doen?", "/decision_request_quote", "2"]
+    assert [m.text for m in recorder.messages] == ["Wat kan ik doen?", "/quote_request", "2"]
 
 
 def test_a_number_out_of_range_stays_text(api: FakeGraphServer) -> None:
@@ -142,7 +142,7 @@ def test_options_sent_by_one_worker_are_mapped_by_another_with_redis(
         post(worker_a, sms("Wat kan ik doen?"))
     with serve(channel(api, redis_url=redis_url), second) as worker_b:
         post(worker_b, sms("1"))
-    assert [m.text for m in second.messages] == ["/orientation_savings"]
+    assert [m.text for m in second.messages] == ["/savings"]
 
 
 def test_a_failing_bot_does_not_break_the_webhook(

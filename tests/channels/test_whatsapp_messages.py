@@ -46,17 +46,17 @@ def test_signed_text_reaches_rasa_with_metadata(url: str, recorder: Recorder) ->
                 "interactive",
                 {
                     "type": "button_reply",
-                    "button_reply": {"id": "/decision_request_quote", "title": "Offerte"},
+                    "button_reply": {"id": "/quote_request", "title": "Offerte"},
                 },
             ),
-            "/decision_request_quote",
+            "/quote_request",
         ),
         (
             message(
                 "interactive",
-                {"type": "list_reply", "list_reply": {"id": "/orientation_savings", "title": "Besparing"}},
+                {"type": "list_reply", "list_reply": {"id": "/savings", "title": "Besparing"}},
             ),
-            "/orientation_savings",
+            "/savings",
         ),
         (message("button", {"payload": "/affirm", "text": "Ja"}), "/affirm"),
     ],

@@ -23,7 +23,7 @@ def test_validate_valid_set(capsys: pytest.CaptureFixture[str]) -> None:
     lines = capsys.readouterr().out.splitlines()
     assert lines[-1] == "OK: 2 journeys, 8 phases each, 3 personas"
     assert lines[0].endswith(
-        "consumer.yml:47: warning: phases[1].intents.orientation_savings.buttons[3].title: "
+        "consumer.yml:47: warning: phases[1].intents.savings.buttons[3].title: "
         "button title 'Is mijn dak geschikt?' is 21 characters; WhatsApp cuts it off after 20"
     )
 
@@ -32,7 +32,7 @@ def test_validate_broken_set(capsys: pytest.CaptureFixture[str], make_content: M
     folder = make_content("unknown_field")
     assert main(["validate", "--dir", str(folder), "--domain", str(DOMAIN)]) == 1
     assert capsys.readouterr().out.splitlines() == [
-        f"{folder.as_posix()}/consumer.yml:20: phases[1].intents.orientation_savings: "
+        f"{folder.as_posix()}/consumer.yml:20: phases[1].intents.savings: "
         "unknown field 'repy' (did you mean 'replies'?)",
         "FAILED: 1 error, 0 warnings",
     ]

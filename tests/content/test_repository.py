@@ -24,7 +24,7 @@ def touch(path: Path) -> None:
 
 def energy_text(book: JourneyBook) -> str:
     reply = book.reply(
-        "need_energy_costs", journey_id="consumer", persona=None, channel="web", owned_products=(), turn=0
+        "energy_costs", journey_id="consumer", persona=None, channel="web", owned_products=(), turn=0
     )
     assert reply is not None
     return reply.text
@@ -57,8 +57,8 @@ def test_a_broken_edit_keeps_the_last_good_book(
     consumer = folder / "consumer.yml"
     edit(
         consumer,
-        "        need_energy_costs:\n          replies:",
-        "        need_energy_costs:\n          repy:",
+        "        energy_costs:\n          replies:",
+        "        energy_costs:\n          repy:",
     )
     with caplog.at_level(logging.ERROR, logger="bot.content"):
         assert repo.current() is good
@@ -67,7 +67,7 @@ def test_a_broken_edit_keeps_the_last_good_book(
         r.getMessage() for r in caplog.records if r.name == "bot.content" and r.levelno >= logging.ERROR
     ]
     assert logged[0].endswith(
-        "consumer.yml:10: phases[0].intents.need_energy_costs: unknown field 'repy' (did you mean 'replies'?)"
+        "consumer.yml:10: phases[0].intents.energy_costs: unknown field 'repy' (did you mean 'replies'?)"
     )
     assert logged[1].endswith("is invalid (1 error); still serving the last valid version")
     assert len(logged) == 2, "the same broken state is logged once, not on every message"

@@ -6,7 +6,7 @@ import pytest
 
 from bot.content import Button, JourneyBook, Reply
 
-SAVINGS = "orientation_savings"
+SAVINGS = "savings"
 
 
 def savings(
@@ -35,25 +35,25 @@ def savings(
         (
             "senior",
             "whatsapp",
-            "consumer/orientation/orientation_savings/persona=senior/channel=whatsapp#1",
+            "consumer/orientation/savings/persona=senior/channel=whatsapp#1",
             "U bespaart gemiddeld 400 euro per jaar.",
         ),
         (
             "senior",
             "web",
-            "consumer/orientation/orientation_savings/persona=senior#1",
+            "consumer/orientation/savings/persona=senior#1",
             "U bespaart met zonnepanelen gemiddeld 400 euro per jaar.",
         ),
         (
             "mkb",
             "whatsapp",
-            "consumer/orientation/orientation_savings/channel=whatsapp#1",
+            "consumer/orientation/savings/channel=whatsapp#1",
             "Gemiddeld 400 euro per jaar besparing.",
         ),
         (
             None,
             "sms",
-            "consumer/orientation/orientation_savings/default#1",
+            "consumer/orientation/savings/default#1",
             "Zonnepanelen besparen gemiddeld 400 euro per jaar.",
         ),
     ],
@@ -83,7 +83,7 @@ def test_intent_buttons_for_a_visitor_who_owns_nothing(book: JourneyBook) -> Non
 
 def test_sales_buttons_for_owned_products_are_hidden(book: JourneyBook) -> None:
     reply = savings(book, owned_products=("zonnepanelen",))
-    assert Button("Prijs zonnepanelen", "/consideration_price") not in reply.buttons
+    assert Button("Prijs zonnepanelen", "/price") not in reply.buttons
     # Sales without a product, and sales for products not owned, stay.
     assert [button.title for button in reply.buttons] == [
         "Prijs warmtepomp",
@@ -100,14 +100,14 @@ def test_variant_buttons_replace_the_intent_buttons(book: JourneyBook) -> None:
 
 def test_persona_variant_of_one_journey_and_fallback_to_consumer(book: JourneyBook) -> None:
     reply = book.reply(
-        "need_energy_costs",
+        "energy_costs",
         journey_id="business",
         persona="vve_board",
         channel="web",
         owned_products=(),
         turn=0,
     )
-    assert reply is not None and reply.content_id == "business/need/need_energy_costs/persona=vve_board#1"
+    assert reply is not None and reply.content_id == "business/need/energy_costs/persona=vve_board#1"
     fallback = book.reply(
         SAVINGS, journey_id="nonexistent", persona=None, channel="web", owned_products=(), turn=0
     )
@@ -126,7 +126,7 @@ def test_message_uses_the_same_variant_rules(book: JourneyBook) -> None:
     assert greet == Reply(
         "general/greet/persona=senior#1",
         "Goedendag! Waarmee kan ik u helpen?",
-        (Button("Energierekening", "/need_energy_costs"),),
+        (Button("Energierekening", "/energy_costs"),),
     )
     assert book.message("greet", persona=None, channel="web", turn=1).content_id == "general/greet/default#2"
     sms = book.message("fallback", persona="senior", channel="sms", turn=0)
@@ -137,7 +137,7 @@ def test_message_uses_the_same_variant_rules(book: JourneyBook) -> None:
 
 def test_phase_of_and_rules(book: JourneyBook) -> None:
     assert book.phase_of(SAVINGS) == "orientation"
-    assert book.phase_of("aftercare_malfunction") == "aftercare"
+    assert book.phase_of("malfunction") == "aftercare"
     assert book.phase_of("greet") is None
     assert book.sales_phases == frozenset({"need", "orientation", "consideration", "decision", "purchase"})
     assert book.nps_ask_after_phases == frozenset({"delivery", "use", "aftercare"})
@@ -153,9 +153,9 @@ def test_journey_for_persona(book: JourneyBook) -> None:
 
 def test_persona_matters_only_when_variants_differ_by_persona(book: JourneyBook) -> None:
     assert book.persona_matters(SAVINGS, "consumer")
-    assert not book.persona_matters("orientation_suitability", "consumer")
-    assert book.persona_matters("need_energy_costs", "business")
-    assert not book.persona_matters("need_energy_costs", "consumer")
+    assert not book.persona_matters("suitability", "consumer")
+    assert book.persona_matters("energy_costs", "business")
+    assert not book.persona_matters("energy_costs", "consumer")
     assert book.persona_matters("greet", "consumer")
 
 

@@ -14,7 +14,7 @@ from tests.content.conftest import BROKEN, DOMAIN, FIXTURES, VALID, MakeContent
 
 PHASE_LIST = "need, orientation, consideration, decision, purchase, delivery, use, aftercare"
 RETRAIN = "NLU examples in data/nlu/ and then `rasa train`"
-SAVINGS = "phases[1].intents.orientation_savings"
+SAVINGS = "phases[1].intents.savings"
 
 CASES: dict[str, list[str]] = {
     # the schema
@@ -35,7 +35,7 @@ CASES: dict[str, list[str]] = {
     ],
     # the eight phases
     "missing_phase": [
-        "business.yml:5: journey.phases: intent 'use_yield' has no replies in this journey "
+        "business.yml:5: journey.phases: intent 'performance' has no replies in this journey "
         "(journey 'consumer' has it in 'use')",
         "business.yml:5: journey.phases: phase 'use' is missing; every journey has these eight phases: "
         f"{PHASE_LIST}",
@@ -68,36 +68,36 @@ CASES: dict[str, list[str]] = {
         "common.yml:45: products[2].id: product id 'warmtepomp' is used twice (first on line 42)"
     ],
     "duplicate_intent": [
-        "consumer.yml:56: phases[2].intents.orientation_suitability: intent 'orientation_suitability' "
+        "consumer.yml:56: phases[2].intents.suitability: intent 'suitability' "
         "appears "
         "twice: also in phase 'orientation' of this journey"
     ],
     "duplicate_key": [
-        "consumer.yml:52: 'orientation_savings' appears twice in the same block; each name may appear once"
+        "consumer.yml:52: 'savings' appears twice in the same block; each name may appear once"
     ],
     # against domain.yml
     "unknown_intent": [
-        "business.yml:24: phases[1].intents: intent 'orientation_suitability' has no replies in this journey "
+        "business.yml:24: phases[1].intents: intent 'suitability' has no replies in this journey "
         "(journey 'consumer' has it in 'orientation')",
-        "business.yml:28: phases[1].intents.orientation_roof: domain.yml does not know intent "
-        "'orientation_roof' "
-        "(did you mean 'orientation_savings'?); a new intent must be added to domain.yml and needs "
+        "business.yml:28: phases[1].intents.suitabilty_roof: domain.yml does not know intent "
+        "'suitabilty_roof' "
+        "(did you mean 'suitability'?); a new intent must be added to domain.yml and needs "
         f"{RETRAIN}",
-        f"consumer.yml:48: {SAVINGS}.buttons[3].payload: '/orientation_suitabilty' is not an intent in "
+        f"consumer.yml:48: {SAVINGS}.buttons[3].payload: '/suitabilty' is not an intent in "
         "domain.yml "
-        "(did you mean 'orientation_suitability'?)",
+        "(did you mean 'suitability'?)",
     ],
     "missing_intent": [
-        "consumer.yml:19: phases[1].intents: intent 'orientation_suitability' has no replies in this journey "
+        "consumer.yml:19: phases[1].intents: intent 'suitability' has no replies in this journey "
         "(journey 'business' has it in 'orientation')"
     ],
     "intent_in_no_journey": [
-        f"{name}.yml:5: journey.phases: domain.yml lists intent 'orientation_suitability' but no journey has "
+        f"{name}.yml:5: journey.phases: domain.yml lists intent 'suitability' but no journey has "
         f"replies for it; add it to a phase in every journey (a new intent also needs {RETRAIN})"
         for name in ("business", "consumer")
     ],
     "phase_mismatch": [
-        "business.yml:32: phases[2].intents.orientation_suitability: intent 'orientation_suitability' is in "
+        "business.yml:32: phases[2].intents.suitability: intent 'suitability' is in "
         "phase 'consideration' here but in phase 'orientation' in journey 'consumer'; an intent belongs to "
         "the "
         "same phase in every journey"
@@ -136,26 +136,26 @@ CASES: dict[str, list[str]] = {
     "phase_without_reply": [
         "consumer.yml:83: phases[6].intents: phase 'use' has no intent with a reply, so it can never be "
         "reached",
-        "consumer.yml:85: phases[6].intents.use_yield.replies: no default reply: add one without 'persona' "
+        "consumer.yml:85: phases[6].intents.performance.replies: no default reply: add one without 'persona' "
         "and "
         "'channel' so every visitor gets an answer",
     ],
     "no_default_variant": [
-        "consumer.yml:64: phases[3].intents.decision_request_quote.replies: no default reply: add one "
+        "consumer.yml:64: phases[3].intents.quote_request.replies: no default reply: add one "
         "without "
         "'persona' and 'channel' so every visitor gets an answer"
     ],
     "too_many_buttons": [
-        "consumer.yml:13: phases[0].intents.need_energy_costs.buttons: 11 buttons; at most 10 fit in one "
+        "consumer.yml:13: phases[0].intents.energy_costs.buttons: 11 buttons; at most 10 fit in one "
         "WhatsApp list message"
     ],
     "text_too_long": [
-        "business.yml:51: phases[4].intents.purchase_accept.replies[0].text[0]: text is 4140 characters "
+        "business.yml:51: phases[4].intents.order.replies[0].text[0]: text is 4140 characters "
         "long; "
         "the maximum is 4096"
     ],
     "empty_phrasing": [
-        "business.yml:51: phases[4].intents.purchase_accept.replies[0].text[1]: empty phrasing: write "
+        "business.yml:51: phases[4].intents.order.replies[0].text[1]: empty phrasing: write "
         "something "
         "or remove the line",
         "common.yml:10: general.goodbye.replies[0].text[1]: empty phrasing: write something or remove the "
@@ -194,7 +194,7 @@ def test_broken_fixture_reports_exactly_its_errors(
 def test_valid_set_loads_with_only_a_warning() -> None:
     loaded = load_content(VALID, DOMAIN)
     assert [(Path(w.file).name, w.line, w.field, w.severity) for w in loaded.warnings] == [
-        ("consumer.yml", 47, "phases[1].intents.orientation_savings.buttons[3].title", Severity.WARNING)
+        ("consumer.yml", 47, "phases[1].intents.savings.buttons[3].title", Severity.WARNING)
     ]
     assert "WhatsApp cuts it off after 20" in str(loaded.warnings[0])
 
@@ -216,7 +216,7 @@ def test_missing_files_and_folder(make_content: MakeContent, tmp_path: Path) -> 
 
 def test_without_a_domain_the_intent_checks_are_skipped(make_content: MakeContent) -> None:
     book = load_content(make_content("unknown_intent"), None).book
-    assert book.phase_of("orientation_roof") == "orientation"
+    assert book.phase_of("suitabilty_roof") == "orientation"
 
 
 def test_a_broken_domain_file_is_reported(tmp_path: Path) -> None:
@@ -232,11 +232,11 @@ def test_warnings_do_not_stop_loading(make_content: MakeContent) -> None:
         shutil.copyfile(path, folder / path.name)
     loaded = load_content(folder, DOMAIN)
     assert sorted(str(w).replace(f"{folder.as_posix()}/", "") for w in loaded.warnings) == [
-        "consumer.yml:16: warning: phases[0].intents.need_energy_costs.buttons[0].product: "
+        "consumer.yml:16: warning: phases[0].intents.energy_costs.buttons[0].product: "
         "'product' only hides sales buttons; add 'sales: true' or remove 'product'",
-        "consumer.yml:48: warning: phases[1].intents.orientation_savings.buttons[3].title: button title "
+        "consumer.yml:48: warning: phases[1].intents.savings.buttons[3].title: button title "
         "'Is mijn dak geschikt?' is 21 characters; WhatsApp cuts it off after 20",
-        "consumer.yml:53: warning: phases[1].intents.orientation_suitability.replies[1]: "
+        "consumer.yml:53: warning: phases[1].intents.suitability.replies[1]: "
         "same persona and channel as replies[0]; only the first one is ever used",
         "extra.yaml: warning: ignored: content files must end in .yml",
         "personas.yml:22: warning: personas[2].recognise.keywords[3]: "

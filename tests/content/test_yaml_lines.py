@@ -17,7 +17,7 @@ journey:
     - id: need
 
       intents:
-        need_energy_costs:
+        energy_costs:
           replies:
             - text:
                 - "Eerste"
@@ -31,7 +31,7 @@ def test_lines_of_nested_fields(tmp_path: Path) -> None:
     path = tmp_path / "consumer.yml"
     path.write_text(SOURCE, encoding="utf-8")
     source = load_yaml(path, "journey")
-    base = ("journey", "phases", 0, "intents", "need_energy_costs", "replies", 0, "text")
+    base = ("journey", "phases", 0, "intents", "energy_costs", "replies", 0, "text")
     assert source.line(("journey",)) == 2
     assert source.line(("journey", "id")) == 3
     assert source.line(("journey", "phases", 0)) == 5
@@ -41,7 +41,7 @@ def test_lines_of_nested_fields(tmp_path: Path) -> None:
     assert source.line((*base, 1)) == 12
     # A field that is not there points at its nearest parent.
     assert source.line(("journey", "phases", 0, "label")) == 5
-    assert source.data["journey"]["phases"][0]["intents"]["need_energy_costs"]["replies"][0]["text"] == [
+    assert source.data["journey"]["phases"][0]["intents"]["energy_costs"]["replies"][0]["text"] == [
         "Eerste",
         "Tweede, over twee regels",
     ]

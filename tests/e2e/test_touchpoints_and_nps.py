@@ -67,7 +67,7 @@ def test_service_chat_asks_nps_and_stores_touchpoint_turns_and_score(running_bot
     assert "jan@example.com" not in str(touchpoint["nps_reason"])
     assert touchpoint["first_phase"] == "aftercare"
     assert len(turns) == 4, "every message is one turn, the NPS answers included"
-    assert turns[0]["intent"] == "aftercare_malfunction"
+    assert turns[0]["intent"] == "malfunction"
     assert [turn["content_id"] for turn in turns[2:]] == [
         "general/nps_question",
         "general/nps_reason_question",
@@ -131,7 +131,7 @@ def test_a_conversation_is_stored_in_postgresql_with_database_url(tmp_path: Path
             ).raise_for_status()
         touchpoint, turns = touchpoint_rows(url, pseudonymise(sender, env["PSEUDONYM_KEY"]))
         assert touchpoint["last_phase"] == "orientation"
-        assert [turn["intent"] for turn in turns] == ["orientation_suitability"]
+        assert [turn["intent"] for turn in turns] == ["suitability"]
         with create_engine(url).connect() as connection:
             assert (
                 connection.execute(

@@ -27,7 +27,7 @@ def turn(
     minute: int = 0,
     session: datetime = T0,
     phase: str | None = "need",
-    intent: str = "need_energy_costs",
+    intent: str = "energy_costs",
     text: str = "mijn rekening is hoog",
     outcome: str = "answered",
     persona: str | None = None,

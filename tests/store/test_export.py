@@ -16,7 +16,7 @@ from tests.store.helpers import T0, turn
 
 @pytest.fixture
 def filled(store: TouchpointStore) -> TouchpointStore:
-    store.record_turn(turn(minute=0, phase="use", intent="use_yield", text="mail mij op a@b.nl"))
+    store.record_turn(turn(minute=0, phase="use", intent="performance", text="mail mij op a@b.nl"))
     store.record_turn(turn(minute=1, phase="aftercare", intent="thanks", outcome="completed"))
     store.record_nps(
         "visitor-1", T0, 10, '=HYPERLINK("http://x")', "aftercare", "web", "senior", T0 + timedelta(2)
@@ -30,7 +30,7 @@ def test_turns_as_csv(filled: TouchpointStore) -> None:
     assert filled.export("turns", "csv", out) == 3
     lines = list(csv.DictReader(io.StringIO(out.getvalue())))
     assert list(lines[0]) == list(Turn.__table__.c.keys())
-    assert [line["intent"] for line in lines] == ["use_yield", "thanks", "need_energy_costs"]
+    assert [line["intent"] for line in lines] == ["performance", "thanks", "energy_costs"]
     assert lines[0]["text"] == "mail mij op [e-mail]"
     assert lines[0]["at"] == T0.isoformat()
     assert lines[2]["text"] == "'-1+1"  # a spreadsheet would run it as a formula

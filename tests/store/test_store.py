@@ -19,10 +19,10 @@ from tests.store.helpers import KEY, T0, rows, turn
 
 def test_turns_of_one_session_make_one_touchpoint(store: TouchpointStore, database_url: str) -> None:
     store.record_turn(turn(minute=0, phase=None, intent="greet"))
-    store.record_turn(turn(minute=1, phase="need", intent="need_energy_costs"))
-    store.record_turn(turn(minute=2, phase="orientation", intent="orientation_savings", persona="senior"))
-    store.record_turn(turn(minute=3, phase="need", intent="need_life_event"))
-    store.record_turn(turn(minute=4, phase="consideration", intent="consideration_price"))
+    store.record_turn(turn(minute=1, phase="need", intent="energy_costs"))
+    store.record_turn(turn(minute=2, phase="orientation", intent="savings", persona="senior"))
+    store.record_turn(turn(minute=3, phase="need", intent="life_event"))
+    store.record_turn(turn(minute=4, phase="consideration", intent="price"))
 
     [touchpoint] = rows(database_url, Touchpoint)
     assert touchpoint["phases_visited"] == ["need", "orientation", "consideration"]
@@ -36,14 +36,14 @@ def test_turns_of_one_session_make_one_touchpoint(store: TouchpointStore, databa
     turns = rows(database_url, Turn)
     assert [row["intent"] for row in turns] == [
         "greet",
-        "need_energy_costs",
-        "orientation_savings",
-        "need_life_event",
-        "consideration_price",
+        "energy_costs",
+        "savings",
+        "life_event",
+        "price",
     ]
     assert {row["touchpoint_id"] for row in turns} == {touchpoint["id"]}
     assert turns[1]["confidence"] == pytest.approx(0.91)
-    assert turns[1]["content_id"] == "consumer/need/need_energy_costs/default/0"
+    assert turns[1]["content_id"] == "consumer/need/energy_costs/default/0"
 
 
 @pytest.mark.parametrize(
@@ -71,7 +71,7 @@ def test_a_new_session_is_a_new_touchpoint_and_an_open_one_is_dropped(
     store.record_turn(turn(minute=0))
     store.record_turn(turn("visitor-2", minute=0, outcome="completed", intent="thanks"))
     later = T0 + timedelta(days=2)
-    store.record_turn(turn(session=later, phase="orientation", intent="orientation_savings"))
+    store.record_turn(turn(session=later, phase="orientation", intent="savings"))
     store.record_turn(turn("visitor-2", session=later, minute=1))
 
     outcomes = [(row["first_phase"], row["outcome"]) for row in rows(database_url, Touchpoint)]
