@@ -16,6 +16,7 @@ from actions.runtime import content, record_message, store
 from bot import dialogue
 from bot.channels import channel_of
 from bot.content import ContentError, JourneyBook, Reply
+from bot.understanding import Reading
 
 logger = logging.getLogger(__name__)
 
@@ -23,23 +24,47 @@ logger = logging.getLogger(__name__)
 LAST_RESORT = "Sorry, er ging iets mis aan onze kant. Probeer het zo nog eens, of bel ons op 020-123 45 67."
 
 
-def build_visit(tracker: Tracker, now: datetime) -> dialogue.Visit:
+def _memory(tracker: Tracker) -> dialogue.Memory:
+    counts = tracker.get_slot("reply_counts")
+    return dialogue.Memory(
+        phase=tracker.get_slot("journey_phase"),
+        persona=tracker.get_slot("persona"),
+        persona_asked=bool(tracker.get_slot("persona_asked")),
+        owned_products=tuple(tracker.get_slot("owned_products") or ()),
+        product=tracker.get_slot("product"),
+        address=tracker.get_slot("address"),
+        pending_intent=tracker.get_slot("pending_intent"),
+        reply_counts={str(k): int(v) for k, v in counts.items()} if isinstance(counts, dict) else {},
+    )
+
+
+def build_visit(tracker: Tracker, now: datetime, *, with_nps: bool) -> dialogue.Visit:
+    """The last NPS date is looked up only where a closing message may lead to the question."""
     latest = tracker.latest_message or {}
     entities = {entity.get("entity"): entity.get("value") for entity in latest.get("entities", [])}
     persona_entity = entities.get("persona")
     return dialogue.Visit(
-        intent=(latest.get("intent") or {}).get("name") or "nlu_fallback",
+        reading=Reading.from_parse(latest),
         text=latest.get("text") or "",
         channel=channel_of(tracker.get_latest_input_channel()),
-        turn=sum(1 for event in tracker.events if event.get("event") == "user"),
         now=now,
-        phase=tracker.get_slot("journey_phase"),
-        persona=tracker.get_slot("persona"),
+        memory=_memory(tracker),
         persona_entity=persona_entity if isinstance(persona_entity, str) else None,
-        persona_asked=bool(tracker.get_slot("persona_asked")),
-        owned_products=tuple(tracker.get_slot("owned_products") or ()),
-        last_nps_at=store().last_nps_at(tracker.sender_id),
+        last_nps_at=store().last_nps_at(tracker.sender_id) if with_nps else None,
     )
+
+
+def memory_events(memory: dialogue.Memory) -> list[EventType]:
+    return [
+        SlotSet("journey_phase", memory.phase),
+        SlotSet("persona", memory.persona),
+        SlotSet("persona_asked", memory.persona_asked),
+        SlotSet("owned_products", list(memory.owned_products)),
+        SlotSet("product", memory.product),
+        SlotSet("address", memory.address),
+        SlotSet("pending_intent", memory.pending_intent),
+        SlotSet("reply_counts", memory.reply_counts),
+    ]
 
 
 def send(dispatcher: CollectingDispatcher, replies: list[Reply]) -> None:
@@ -67,7 +92,7 @@ class JourneyAction(Action, ABC):
     ) -> list[EventType]:
         now = datetime.now(timezone.utc)
         try:
-            visit = build_visit(tracker, now)
+            visit = build_visit(tracker, now, with_nps=self.decides_nps)
             result = self.rule(content().current(), visit)
         except ContentError:
             logger.exception("journey content could not be loaded")
@@ -78,23 +103,19 @@ class JourneyAction(Action, ABC):
             tracker,
             persona=result.persona,
             phase=result.phase,
+            intent=result.intent,
             content_id=result.content_id,
             outcome=result.outcome,
             at=visit.now,
         )
-        events: list[EventType] = [
-            SlotSet("journey_phase", result.phase),
-            SlotSet("persona", result.persona),
-            SlotSet("persona_asked", result.persona_asked),
-            SlotSet("owned_products", list(result.owned_products)),
-        ]
+        events = memory_events(result.memory)
         if self.decides_nps:
             events.append(SlotSet("nps_due", result.nps_due))
         return events
 
 
 class ActionJourneyReply(JourneyAction):
-    """Answer a recognised intent with content for the visitor's phase, persona and channel."""
+    """Answer a recognised message with content for the visitor's phase, product, persona and channel."""
 
     def name(self) -> str:
         return "action_journey_reply"

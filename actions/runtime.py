@@ -62,12 +62,14 @@ def record_message(
     persona: str | None,
     phase: str | None,
     content_id: str | None,
+    intent: str | None = None,
     outcome: str,
     at: datetime,
 ) -> None:
-    """Record the latest user message as a turn of this session's touchpoint."""
+    """Record the latest user message as a turn; `intent` is the topic answered when it differs from NLU's."""
     latest = tracker.latest_message or {}
-    intent = latest.get("intent") or {}
+    parsed = latest.get("intent") or {}
+    intent_name = intent
     store().record_turn(
         TurnRecord(
             sender_id=tracker.sender_id,
@@ -75,8 +77,8 @@ def record_message(
             channel=channel_of(tracker.get_latest_input_channel()),
             persona=persona,
             phase=phase,
-            intent=intent.get("name") or "nlu_fallback",
-            confidence=intent.get("confidence"),
+            intent=intent_name or parsed.get("name") or "nlu_fallback",
+            confidence=parsed.get("confidence"),
             content_id=content_id,
             text=latest.get("text") or "",
             outcome=outcome,

@@ -6,47 +6,71 @@ so these rules are tested without a Rasa server.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from bot.address import detect_address
 from bot.content import JourneyBook, Reply
+from bot.content.select import Button, Situation
 from bot.nps import should_ask
+from bot.understanding import Reading, Understanding, understand
 
 CLOSING_INTENTS = frozenset({"thanks", "goodbye"})
 HANDOFF_INTENTS = frozenset({"request_human"})
+PERSONA_INTENT = "inform_customer_type"
 # Phases in which the visitor has ordered: products named here count as owned.
 OWNING_PHASES = frozenset({"purchase", "delivery", "use", "aftercare"})
 
 
 @dataclass(frozen=True)
-class Visit:
-    """Everything known about the visitor when one message arrives."""
+class Memory:
+    """What the conversation remembers between messages (Rasa slots)."""
 
-    intent: str
-    text: str
-    channel: str
-    turn: int
-    now: datetime
     phase: str | None = None
     persona: str | None = None
-    persona_entity: str | None = None
     persona_asked: bool = False
     owned_products: tuple[str, ...] = ()
+    product: str | None = None
+    address: str | None = None
+    pending_intent: str | None = None  # the question asked just before the persona question
+    reply_counts: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Visit:
+    """One message and everything known about the visitor when it arrives."""
+
+    reading: Reading
+    text: str
+    channel: str
+    now: datetime
+    memory: Memory = field(default_factory=Memory)
+    persona_entity: str | None = None
     last_nps_at: datetime | None = None
+
+    @property
+    def intent(self) -> str:
+        return self.reading.intent
 
 
 @dataclass
 class Answer:
-    """The messages to send and the memory to keep after one message."""
+    """The messages to send, the memory to keep and what to record after one message."""
 
     replies: list[Reply]
-    phase: str | None
-    persona: str | None
-    persona_asked: bool
-    owned_products: tuple[str, ...]
+    memory: Memory
+    intent: str
     outcome: str
     nps_due: bool = False
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def phase(self) -> str | None:
+        return self.memory.phase
+
+    @property
+    def persona(self) -> str | None:
+        return self.memory.persona
 
     @property
     def content_id(self) -> str | None:
@@ -57,87 +81,135 @@ def _persona(book: JourneyBook, visit: Visit) -> str | None:
     """An explicit choice (button) beats a keyword in the text, which beats what we knew."""
     if visit.persona_entity:
         return visit.persona_entity
-    return book.detect_persona(visit.text) or visit.persona
+    return book.detect_persona(visit.text) or visit.memory.persona
 
 
-def _say(book: JourneyBook, key: str, persona: str | None, visit: Visit) -> Reply:
-    return book.message(key, persona=persona, channel=visit.channel, turn=visit.turn)
+def _product(mentioned: list[str], remembered: str | None) -> str | None:
+    """One product named: that one; several: none in particular; none: the one talked about so far."""
+    if len(mentioned) == 1:
+        return mentioned[0]
+    return None if mentioned else remembered
 
 
-def _owned(book: JourneyBook, visit: Visit, phase: str | None, mentioned: list[str]) -> tuple[str, ...]:
-    if phase not in OWNING_PHASES:
-        return visit.owned_products
-    return tuple(dict.fromkeys([*visit.owned_products, *mentioned]))
+class _Turn:
+    """The state of one answer while it is being composed."""
+
+    def __init__(self, book: JourneyBook, visit: Visit, understood: Understanding) -> None:
+        self.book = book
+        self.visit = visit
+        memory = visit.memory
+        self.mentioned = book.detect_products(visit.text)
+        owned = memory.owned_products
+        if understood.phase in OWNING_PHASES:
+            owned = tuple(dict.fromkeys([*owned, *self.mentioned]))
+        self.memory = replace(
+            memory,
+            phase=understood.phase,
+            persona=_persona(book, visit),
+            owned_products=owned,
+            product=_product(self.mentioned, memory.product),
+            address=detect_address(visit.text) or memory.address,
+            reply_counts=dict(memory.reply_counts),
+        )
+        self.intent = understood.intent
+        self.replies: list[Reply] = []
+
+    @property
+    def situation(self) -> Situation:
+        memory = self.memory
+        return Situation(
+            phase=memory.phase,
+            product=memory.product,
+            persona=memory.persona,
+            address=memory.address,
+            channel=self.visit.channel,
+        )
+
+    def _seen(self, key: str) -> int:
+        count = self.memory.reply_counts.get(key, 0)
+        self.memory.reply_counts[key] = count + 1
+        return count
+
+    def say(self, key: str) -> None:
+        self.replies.append(self.book.message(key, self.situation, seen=self._seen(f"general/{key}")))
+
+    def topic(self, intent: str) -> bool:
+        journey = self.book.journey_for(self.memory.persona)
+        reply = self.book.reply(
+            intent,
+            self.situation,
+            journey_id=journey,
+            owned_products=self.memory.owned_products,
+            seen=self._seen(intent),
+        )
+        if reply is None:
+            return False
+        self.replies.append(reply)
+        return True
+
+    def answer(self, outcome: str, **extra: object) -> Answer:
+        return Answer(replies=self.replies, memory=self.memory, intent=self.intent, outcome=outcome, **extra)
 
 
 def answer(book: JourneyBook, visit: Visit) -> Answer:
-    """Choose the reply for a recognised intent and update phase, persona and owned products."""
-    persona = _persona(book, visit)
-    intent_phase = book.phase_of(visit.intent)
-    phase = intent_phase or visit.phase
-    mentioned = book.detect_products(visit.text)
-    owned = _owned(book, visit, intent_phase, mentioned)
-    result = Answer(
-        replies=[],
-        phase=phase,
-        persona=persona,
-        persona_asked=visit.persona_asked,
-        owned_products=owned,
-        outcome="answered",
-    )
-    if intent_phase is None:
-        return _general(book, visit, result)
-    journey = book.journey_for(persona)
-    if intent_phase in book.sales_phases and mentioned and set(mentioned) <= set(visit.owned_products):
-        result.replies.append(_say(book, "already_owned", persona, visit))
-        result.notes.append("sales content withheld: the visitor already owns " + ", ".join(mentioned))
+    """Answer a recognised message with content for the visitor's phase, product, persona and channel."""
+    understood = understand(visit.reading, book.home_phases, visit.memory.phase)
+    turn = _Turn(book, visit, understood)
+    if book.phase_of(turn.intent) is None:
+        return _general(turn)
+    already = set(visit.memory.owned_products)
+    if turn.memory.phase in book.sales_phases and turn.mentioned and set(turn.mentioned) <= already:
+        turn.say("already_owned")
+        result = turn.answer("answered")
+        result.notes.append("sales content withheld: the visitor already owns " + ", ".join(turn.mentioned))
         return result
-    reply = book.reply(
-        visit.intent,
-        journey_id=journey,
-        persona=persona,
-        channel=visit.channel,
-        owned_products=owned,
-        turn=visit.turn,
-    )
-    if reply is None:
-        result.replies.append(_say(book, "fallback", persona, visit))
-        result.outcome = "fallback"
-        return result
-    result.replies.append(reply)
-    if persona is None and not visit.persona_asked and book.persona_matters(visit.intent, journey):
-        result.replies.append(_say(book, "persona_question", None, visit))
-        result.persona_asked = True
-    return result
+    if not turn.topic(turn.intent):
+        turn.say("fallback")
+        return turn.answer("fallback")
+    memory = turn.memory
+    if memory.persona is None and not memory.persona_asked and book.asks_persona_for(turn.intent):
+        turn.say("persona_question")
+        turn.memory = replace(turn.memory, persona_asked=True, pending_intent=turn.intent)
+    return turn.answer("answered")
 
 
-def _general(book: JourneyBook, visit: Visit, result: Answer) -> Answer:
-    if visit.intent in CLOSING_INTENTS:
-        result.outcome = "completed"
-        result.nps_due = should_ask(
-            visit.phase,
+def _general(turn: _Turn) -> Answer:
+    visit, book = turn.visit, turn.book
+    pending = turn.memory.pending_intent
+    turn.memory = replace(turn.memory, pending_intent=None)
+    if turn.intent == PERSONA_INTENT and pending and turn.topic(pending):
+        # The visitor answered the persona question: now answer the question they had asked.
+        turn.intent = pending
+        return turn.answer("answered")
+    if turn.intent in CLOSING_INTENTS:
+        due = should_ask(
+            visit.memory.phase,
             visit.last_nps_at,
             visit.now,
             ask_after_phases=book.nps_ask_after_phases,
             cooldown_days=book.nps_cooldown_days,
         )
-        if result.nps_due:
+        if due:
             # The NPS form speaks next; a goodbye first would end the chat before the question.
-            return result
-    elif visit.intent in HANDOFF_INTENTS:
-        result.outcome = "handoff"
-    result.replies.append(_say(book, visit.intent, result.persona, visit))
-    return result
+            return turn.answer("completed", nps_due=True)
+        turn.say(turn.intent)
+        return turn.answer("completed")
+    turn.say(turn.intent)
+    return turn.answer("handoff" if turn.intent in HANDOFF_INTENTS else "answered")
 
 
 def fallback(book: JourneyBook, visit: Visit) -> Answer:
-    """The visitor was not understood: offer the phases as choices rather than guess."""
-    persona = _persona(book, visit)
-    return Answer(
-        replies=[_say(book, "fallback", persona, visit)],
-        phase=visit.phase,
-        persona=persona,
-        persona_asked=visit.persona_asked,
-        owned_products=visit.owned_products,
-        outcome="fallback",
-    )
+    """Not understood: ask which of two close topics was meant, else offer choices rather than guess."""
+    understood = understand(visit.reading, book.home_phases, visit.memory.phase)
+    turn = _Turn(book, visit, understood)
+    if understood.clarify is not None:
+        journey = book.journey_for(turn.memory.persona)
+        labels = [(intent, book.label(intent, journey)) for intent in understood.clarify]
+        if all(label for _, label in labels):
+            turn.say("clarify")
+            base = turn.replies[-1]
+            buttons = tuple(Button(title=str(label), payload=f"/{intent}") for intent, label in labels)
+            turn.replies[-1] = Reply(content_id=base.content_id, text=base.text, buttons=buttons)
+            return turn.answer("clarify")
+    turn.say("fallback")
+    return turn.answer("fallback")

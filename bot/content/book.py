@@ -7,7 +7,8 @@ from collections.abc import Collection, Iterable
 
 from bot.content.crosscheck import DEFAULT_JOURNEY
 from bot.content.model import CommonFile, IntentContent, Journey, Persona
-from bot.content.select import Reply, build_reply, keyword_pattern, normalise
+from bot.content.products import ProductMatcher
+from bot.content.select import Reply, Situation, build_reply, keyword_pattern, normalise
 
 
 class JourneyBook:
@@ -27,7 +28,7 @@ class JourneyBook:
             intent: phase for intents in self._intents.values() for intent, (phase, _) in intents.items()
         }
         self._persona_patterns = self._patterns((p.id, p.recognise.keywords) for p in personas)
-        self._product_patterns = self._patterns((p.id, p.keywords) for p in common.products)
+        self._products = ProductMatcher((p.id, p.keywords) for p in common.products)
 
     @staticmethod
     def _patterns(entries: Iterable[tuple[str, list[str]]]) -> list[tuple[str, re.Pattern[str]]]:
@@ -59,7 +60,16 @@ class JourneyBook:
         return self._common.rules.nps.cooldown_days
 
     def phase_of(self, intent: str) -> str | None:
+        """The topic's home phase: where its content sits, and its phase when nothing says otherwise."""
         return self._phase_of.get(intent)
+
+    @property
+    def home_phases(self) -> dict[str, str]:
+        return dict(self._phase_of)
+
+    def asks_persona_for(self, intent: str) -> bool:
+        """Only for topics whose answer really differs between home, business and VvE (common.yml rules)."""
+        return intent in self._common.rules.ask_persona_for
 
     def journey_for(self, persona: str | None) -> str:
         """A persona from an older content version may be gone; its visitor then gets the default journey."""
@@ -79,8 +89,13 @@ class JourneyBook:
         return best[1] if best else None
 
     def detect_products(self, text: str) -> list[str]:
-        plain = normalise(text)
-        return [product_id for product_id, pattern in self._product_patterns if pattern.search(plain)]
+        """Products named in the text, in the order they are first named."""
+        return self._products.find(text)
+
+    def label(self, intent: str, journey_id: str) -> str | None:
+        """The short title of a topic, for the button when the assistant asks which topic was meant."""
+        located = self._locate(intent, journey_id)
+        return located[2].label if located else None
 
     def _locate(self, intent: str, journey_id: str) -> tuple[str, str, IntentContent] | None:
         for candidate in (journey_id, DEFAULT_JOURNEY):
@@ -89,40 +104,36 @@ class JourneyBook:
                 return candidate, found[0], found[1]
         return None
 
-    def persona_matters(self, intent: str, journey_id: str) -> bool:
-        """Worth asking who the visitor is only when the answer would actually differ."""
-        located = self._locate(intent, journey_id)
-        content = located[2] if located else self._common.general.get(intent)
-        return content is not None and any(variant.persona is not None for variant in content.replies)
-
     def reply(
         self,
         intent: str,
+        situation: Situation,
         *,
         journey_id: str,
-        persona: str | None,
-        channel: str | None,
         owned_products: Collection[str] = (),
-        turn: int = 0,
+        seen: int = 0,
     ) -> Reply | None:
+        """The topic's reply for this situation; the topic's content sits in its home phase."""
         located = self._locate(intent, journey_id)
         if located is None:
             return None
         found_journey, phase, content = located
+        selling = situation.phase is None or situation.phase in self.sales_phases
         return build_reply(
             f"{found_journey}/{phase}/{intent}",
             content,
-            persona=persona,
-            channel=channel,
+            situation,
             owned_products=owned_products,
-            turn=turn,
+            seen=seen,
+            selling=selling,
         )
 
-    def message(self, key: str, *, persona: str | None, channel: str | None, turn: int = 0) -> Reply:
+    def message(self, key: str, situation: Situation, *, seen: int = 0) -> Reply:
         """General intents and fixed messages from common.yml; an unknown key is a programming error."""
         content = self._common.general.get(key)
         if content is None:
             raise KeyError(f"common.yml has no general entry '{key}'")
+        selling = situation.phase is None or situation.phase in self.sales_phases
         return build_reply(
-            f"general/{key}", content, persona=persona, channel=channel, owned_products=(), turn=turn
+            f"general/{key}", content, situation, owned_products=(), seen=seen, selling=selling
         )

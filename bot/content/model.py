@@ -27,8 +27,10 @@ GENERAL_INTENTS: tuple[str, ...] = (
 MESSAGE_KEYS: tuple[str, ...] = (
     "fallback",
     "persona_question",
+    "clarify",
     "already_owned",
     "unsupported_message",
+    "message_too_long",
     "nps_question",
     "nps_retry",
     "nps_give_up",
@@ -44,6 +46,10 @@ Id = constr(strict=True, regex=ID_PATTERN)
 Text = constr(strict=True, min_length=1)
 Phrasing = constr(strict=True, min_length=1, max_length=MAX_TEXT)
 Channel = Literal["web", "whatsapp", "sms"]
+Address = Literal["formal", "informal"]
+# The conditions a variant may set, most decisive first: a variant that fits the visitor's phase
+# beats one that fits the product, which beats persona, form of address (`address`) and channel.
+CONDITIONS: tuple[str, ...] = ("phase", "product", "persona", "address", "channel")
 
 
 def _phase_enum(*properties: str) -> Any:
@@ -75,21 +81,31 @@ class ButtonModel(_Strict):
 
 
 class Variant(_Strict):
-    """One way of answering; the most specific variant wins: persona+channel, persona, channel, default."""
+    """One way of answering; every condition it sets must fit the visitor, and the most specific fit wins."""
 
+    phase: Id | None = Field(None, description="Only in this phase (a topic asked in another phase).")
+    product: Id | None = Field(None, description="Only when the conversation is about this product.")
     persona: Id | None = None
+    address: Address | None = Field(None, description="formal = the u-form, informal = the je-form.")
     channel: Channel | None = None
     text: conlist(Phrasing, min_items=1) = Field(
-        ..., description="Phrasings; repeat visitors get the next one."
+        ..., description="Phrasings; a visitor who asks again gets the next one."
     )
     buttons: conlist(ButtonModel, max_items=MAX_BUTTONS) = Field(
         default_factory=list, description="Replaces the intent's buttons when given."
     )
 
+    def conditions(self) -> dict[str, str]:
+        """The conditions this variant sets, in CONDITIONS order."""
+        return {name: getattr(self, name) for name in CONDITIONS if getattr(self, name) is not None}
+
 
 class IntentContent(_Strict):
     """Everything the assistant says for one intent or message."""
 
+    label: constr(strict=True, min_length=1, max_length=MAX_TITLE) | None = Field(
+        None, description="Short button title when the assistant asks which of two topics was meant."
+    )
     replies: list[Variant]
     buttons: conlist(ButtonModel, max_items=MAX_BUTTONS) = Field(default_factory=list)
 
@@ -152,6 +168,10 @@ class Rules(_Strict):
     """Business rules that are content decisions, not code."""
 
     sales_phases: list[Id]
+    ask_persona_for: list[Id] = Field(
+        default_factory=list,
+        description="Topics whose answer differs so much per persona that an unknown persona is asked for.",
+    )
     nps: NpsRules
 
     class Config:

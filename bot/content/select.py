@@ -7,7 +7,7 @@ import unicodedata
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
-from bot.content.model import ButtonModel, IntentContent, Variant
+from bot.content.model import CONDITIONS, ButtonModel, IntentContent, Variant
 
 
 @dataclass(frozen=True)
@@ -38,44 +38,72 @@ def keyword_pattern(keywords: Iterable[str]) -> re.Pattern[str] | None:
     return re.compile(r"(?<!\w)(?:" + "|".join(re.escape(word) for word in words) + r")(?!\w)")
 
 
-def choose_variant(content: IntentContent, persona: str | None, channel: str | None) -> Variant:
-    """persona+channel, then persona, then channel, then the default; validation guarantees a default."""
-    for key in ((persona, channel), (persona, None), (None, channel), (None, None)):
-        for variant in content.replies:
-            if (variant.persona, variant.channel) == key:
-                return variant
-    raise LookupError("content has no default variant")
+@dataclass(frozen=True)
+class Situation:
+    """What a variant's conditions are matched against: where the visitor is and how to speak to them."""
+
+    phase: str | None = None
+    product: str | None = None
+    persona: str | None = None
+    address: str | None = None
+    channel: str | None = None
 
 
-def _visible_buttons(buttons: list[ButtonModel], owned: Collection[str]) -> tuple[Button, ...]:
+_WEIGHTS = {name: 2 ** (len(CONDITIONS) - 1 - rank) for rank, name in enumerate(CONDITIONS)}
+
+
+def specificity(variant: Variant) -> int:
+    """Phase outweighs product, product persona, persona address, address channel, together or alone."""
+    return sum(_WEIGHTS[name] for name in variant.conditions())
+
+
+def fits(variant: Variant, situation: Situation) -> bool:
+    return all(getattr(situation, name) == value for name, value in variant.conditions().items())
+
+
+def choose_variant(content: IntentContent, situation: Situation) -> Variant:
+    """The fitting variant with the most decisive conditions; the first of equals (validation flags those)."""
+    best: Variant | None = None
+    for variant in content.replies:
+        if fits(variant, situation) and (best is None or specificity(variant) > specificity(best)):
+            best = variant
+    if best is None:
+        raise LookupError("content has no default variant")
+    return best
+
+
+def _visible_buttons(buttons: list[ButtonModel], owned: Collection[str], selling: bool) -> tuple[Button, ...]:
+    """No sales buttons after a purchase, and none for a product the visitor already owns."""
     return tuple(
         Button(title=button.title, payload=button.payload)
         for button in buttons
-        if not (button.sales and button.product is not None and button.product in owned)
+        if not (button.sales and (not selling or (button.product is not None and button.product in owned)))
     )
+
+
+def variant_id(base_id: str, variant: Variant) -> str:
+    conditions = variant.conditions()
+    return base_id + "/" + ("&".join(f"{name}={value}" for name, value in conditions.items()) or "default")
 
 
 def build_reply(
     base_id: str,
     content: IntentContent,
+    situation: Situation,
     *,
-    persona: str | None,
-    channel: str | None,
     owned_products: Collection[str],
-    turn: int,
+    seen: int,
+    selling: bool = True,
 ) -> Reply:
-    variant = choose_variant(content, persona, channel)
-    index = turn % len(variant.text)
-    parts = [base_id]
-    if variant.persona is not None:
-        parts.append(f"persona={variant.persona}")
-    if variant.channel is not None:
-        parts.append(f"channel={variant.channel}")
-    if len(parts) == 1:
-        parts.append("default")
+    """`seen`: how often this visitor got this content before, so asking again gives the next phrasing.
+
+    `selling` is False in the phases after a purchase: then no button sells anything.
+    """
+    variant = choose_variant(content, situation)
+    index = seen % len(variant.text)
     buttons = variant.buttons or content.buttons
     return Reply(
-        content_id="/".join(parts) + f"#{index + 1}",
+        content_id=f"{variant_id(base_id, variant)}#{index + 1}",
         text=variant.text[index],
-        buttons=_visible_buttons(buttons, owned_products),
+        buttons=_visible_buttons(buttons, owned_products, selling),
     )

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from bot.content.domain import DomainIntents
 from bot.content.errors import FieldPath, Issue, Severity
-from bot.content.model import MAX_TITLE, ButtonModel, IntentContent, Journey
+from bot.content.model import MAX_TITLE, ButtonModel, IntentContent, Journey, Variant
 from bot.content.parse import suggest
 from bot.content.yaml_lines import SourceFile
 from bot.phases import PHASES
 
 PHASE_LIST = ", ".join(PHASES)
 RETRAIN_HINT = "NLU examples in data/nlu/ and then `rasa train`"
+HTML_TAG = re.compile(r"</?[a-zA-Z][a-zA-Z0-9]*(?:\s[^<>]*)?/?>")
 
 
 @dataclass(frozen=True)
@@ -25,8 +27,9 @@ class Known:
 
 
 def _check_buttons(
-    source: SourceFile, path: FieldPath, buttons: list[ButtonModel], known: Known
+    source: SourceFile, path: FieldPath, buttons: list[ButtonModel], known: Known, *, whatsapp: bool = True
 ) -> list[Issue]:
+    """`whatsapp`: these buttons can reach WhatsApp, which refuses titles over 20 characters."""
     issues: list[Issue] = []
     for index, button in enumerate(buttons):
         here = (*path, index)
@@ -34,9 +37,13 @@ def _check_buttons(
             issues.append(
                 source.issue(
                     (*here, "title"),
-                    f"button title '{button.title}' is {len(button.title)} characters; "
-                    f"WhatsApp cuts it off after {MAX_TITLE}",
-                    Severity.WARNING,
+                    f"button title '{button.title}' is {len(button.title)} characters; WhatsApp "
+                    + (
+                        f"refuses titles over {MAX_TITLE}"
+                        if whatsapp
+                        else f"would cut it off after {MAX_TITLE}"
+                    ),
+                    Severity.ERROR if whatsapp else Severity.WARNING,
                 )
             )
         if button.product is not None:
@@ -65,40 +72,51 @@ def _check_buttons(
     return issues
 
 
+def _check_references(source: SourceFile, here: FieldPath, variant: Variant, known: Known) -> list[Issue]:
+    """A condition naming a persona, product or phase that does not exist can never fit anyone."""
+    issues: list[Issue] = []
+    checks = (
+        ("persona", variant.persona, known.personas, "personas.yml"),
+        ("product", variant.product, known.products, "common.yml under products"),
+        ("phase", variant.phase, frozenset(PHASES), f"the phases ({PHASE_LIST})"),
+    )
+    for name, value, allowed, where in checks:
+        if value is not None and allowed is not None and value not in allowed:
+            hint = suggest(value, sorted(allowed))
+            issues.append(
+                source.issue(
+                    (*here, name),
+                    f"{name} '{value}' is not in {where}{hint}, so this variant can never be chosen",
+                )
+            )
+    return issues
+
+
 def check_content(source: SourceFile, path: FieldPath, content: IntentContent, known: Known) -> list[Issue]:
     """Rules for every replies/buttons block, in a journey or in common.yml's general section."""
     issues: list[Issue] = []
-    if not any(variant.persona is None and variant.channel is None for variant in content.replies):
+    if not any(not variant.conditions() for variant in content.replies):
         issues.append(
             source.issue(
                 (*path, "replies"),
-                "no default reply: add one without 'persona' and 'channel' so every visitor gets an answer",
+                "no default reply: add one without conditions (phase, product, persona, address, channel) "
+                "so every visitor gets an answer",
             )
         )
-    seen: dict[tuple[str | None, str | None], int] = {}
+    seen: dict[tuple[tuple[str, str], ...], int] = {}
     for index, variant in enumerate(content.replies):
         here = (*path, "replies", index)
-        key = (variant.persona, variant.channel)
+        key = tuple(variant.conditions().items())
         if key in seen:
             issues.append(
                 source.issue(
                     here,
-                    f"same persona and channel as replies[{seen[key]}]; only the first one is ever used",
-                    Severity.WARNING,
+                    f"same conditions as replies[{seen[key]}], so this variant can never be chosen; "
+                    "merge its phrasings into that one or change a condition",
                 )
             )
         seen.setdefault(key, index)
-        if (
-            variant.persona is not None
-            and known.personas is not None
-            and variant.persona not in known.personas
-        ):
-            hint = suggest(variant.persona, sorted(known.personas))
-            issues.append(
-                source.issue(
-                    (*here, "persona"), f"persona '{variant.persona}' is not defined in personas.yml{hint}"
-                )
-            )
+        issues += _check_references(source, here, variant, known)
         for number, phrasing in enumerate(variant.text):
             if not phrasing.strip():
                 issues.append(
@@ -106,7 +124,16 @@ def check_content(source: SourceFile, path: FieldPath, content: IntentContent, k
                         (*here, "text", number), "empty phrasing: write something or remove the line"
                     )
                 )
-        issues += _check_buttons(source, (*here, "buttons"), variant.buttons, known)
+            elif HTML_TAG.search(phrasing):
+                issues.append(
+                    source.issue(
+                        (*here, "text", number),
+                        "raw HTML in a text: WhatsApp and SMS show it as code and the widget does not "
+                        "render it; use *bold*, _italic_ or a plain link",
+                    )
+                )
+        whatsapp = variant.channel in (None, "whatsapp")
+        issues += _check_buttons(source, (*here, "buttons"), variant.buttons, known, whatsapp=whatsapp)
     issues += _check_buttons(source, (*path, "buttons"), content.buttons, known)
     return issues
 

@@ -20,12 +20,7 @@ from tests.content.conftest import BROKEN, DOMAIN, VALID, MakeContent
 
 def test_validate_valid_set(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["validate", "--dir", str(VALID), "--domain", str(DOMAIN)]) == 0
-    lines = capsys.readouterr().out.splitlines()
-    assert lines[-1] == "OK: 2 journeys, 8 phases each, 3 personas"
-    assert lines[0].endswith(
-        "consumer.yml:47: warning: phases[1].intents.savings.buttons[3].title: "
-        "button title 'Is mijn dak geschikt?' is 21 characters; WhatsApp cuts it off after 20"
-    )
+    assert capsys.readouterr().out.splitlines() == ["OK: 2 journeys, 8 phases each, 3 personas"]
 
 
 def test_validate_broken_set(capsys: pytest.CaptureFixture[str], make_content: MakeContent) -> None:

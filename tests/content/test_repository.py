@@ -10,6 +10,7 @@ import pytest
 
 from bot.content import ContentError, ContentRepository, JourneyBook
 from bot.content.repository import PROJECT_ROOT
+from bot.content.select import Situation
 from tests.content.conftest import DOMAIN, MakeContent
 
 OLD = "Vervelend, die hoge energierekening."
@@ -23,9 +24,7 @@ def touch(path: Path) -> None:
 
 
 def energy_text(book: JourneyBook) -> str:
-    reply = book.reply(
-        "energy_costs", journey_id="consumer", persona=None, channel="web", owned_products=(), turn=0
-    )
+    reply = book.reply("energy_costs", Situation(channel="web"), journey_id="consumer")
     assert reply is not None
     return reply.text
 

@@ -20,7 +20,7 @@ CASES: dict[str, list[str]] = {
     # the schema
     "unknown_field": [f"consumer.yml:20: {SAVINGS}: unknown field 'repy' (did you mean 'replies'?)"],
     "wrong_type": [
-        "common.yml:52: rules.nps.cooldown_days: should be a whole number, but is text ('dertig')",
+        "common.yml:54: rules.nps.cooldown_days: should be a whole number, but is text ('dertig')",
         "personas.yml:8: personas[0].recognise.keywords: should be a list (one '- ' item per line), "
         "but is text ('senior')",
     ],
@@ -30,7 +30,7 @@ CASES: dict[str, list[str]] = {
         "whatsapp, sms"
     ],
     "invalid_id": [
-        "common.yml:45: products[2].id: 'Thuis Batterij' is not a valid id: use lowercase letters, digits, "
+        "common.yml:47: products[2].id: 'Thuis Batterij' is not a valid id: use lowercase letters, digits, "
         "'_' and '-' only, no spaces"
     ],
     # the eight phases
@@ -65,7 +65,7 @@ CASES: dict[str, list[str]] = {
         "personas.yml:16: personas[2].id: persona id 'senior' is used twice (first on line 2)"
     ],
     "duplicate_product": [
-        "common.yml:45: products[2].id: product id 'warmtepomp' is used twice (first on line 42)"
+        "common.yml:47: products[2].id: product id 'warmtepomp' is used twice (first on line 44)"
     ],
     "duplicate_intent": [
         "consumer.yml:56: phases[2].intents.suitability: intent 'suitability' "
@@ -112,8 +112,8 @@ CASES: dict[str, list[str]] = {
     "unknown_general": ["common.yml:11: general.welcome: unknown general intent or message 'welcome'"],
     # references between files
     "unknown_persona": [
-        f"consumer.yml:25: {SAVINGS}.replies[1].persona: persona 'seniro' is not defined in personas.yml "
-        "(did you mean 'senior'?)"
+        f"consumer.yml:25: {SAVINGS}.replies[1].persona: persona 'seniro' is not in personas.yml "
+        "(did you mean 'senior'?), so this variant can never be chosen"
     ],
     "unknown_product": [
         f"consumer.yml:43: {SAVINGS}.buttons[1].product: product 'warmtepompen' is not defined in common.yml "
@@ -130,20 +130,18 @@ CASES: dict[str, list[str]] = {
         "the journeys are: business, particulier",
     ],
     "unknown_rule_phase": [
-        f"common.yml:49: rules.sales_phases[4]: unknown phase 'aankoop'; the phases are: {PHASE_LIST}"
+        f"common.yml:51: rules.sales_phases[4]: unknown phase 'aankoop'; the phases are: {PHASE_LIST}"
     ],
     # content rules
     "phase_without_reply": [
         "consumer.yml:83: phases[6].intents: phase 'use' has no intent with a reply, so it can never be "
         "reached",
-        "consumer.yml:85: phases[6].intents.performance.replies: no default reply: add one without 'persona' "
-        "and "
-        "'channel' so every visitor gets an answer",
+        "consumer.yml:85: phases[6].intents.performance.replies: no default reply: add one without "
+        "conditions (phase, product, persona, address, channel) so every visitor gets an answer",
     ],
     "no_default_variant": [
         "consumer.yml:64: phases[3].intents.quote_request.replies: no default reply: add one "
-        "without "
-        "'persona' and 'channel' so every visitor gets an answer"
+        "without conditions (phase, product, persona, address, channel) so every visitor gets an answer"
     ],
     "too_many_buttons": [
         "consumer.yml:13: phases[0].intents.energy_costs.buttons: 11 buttons; at most 10 fit in one "
@@ -191,12 +189,26 @@ def test_broken_fixture_reports_exactly_its_errors(
     assert errors_in(make_content(case)) == expected
 
 
-def test_valid_set_loads_with_only_a_warning() -> None:
-    loaded = load_content(VALID, DOMAIN)
-    assert [(Path(w.file).name, w.line, w.field, w.severity) for w in loaded.warnings] == [
-        ("consumer.yml", 47, "phases[1].intents.savings.buttons[3].title", Severity.WARNING)
-    ]
-    assert "WhatsApp cuts it off after 20" in str(loaded.warnings[0])
+def test_valid_set_loads_without_warnings() -> None:
+    assert not load_content(VALID, DOMAIN).warnings
+
+
+def test_a_long_title_is_an_error_where_it_can_reach_whatsapp(make_content: MakeContent) -> None:
+    folder = make_content(None)
+    consumer = folder / "consumer.yml"
+    consumer.write_text(
+        consumer.read_text(encoding="utf-8").replace("Dak geschikt?", "Is mijn dak geschikt?")
+    )
+    assert any("WhatsApp refuses titles over 20" in line for line in errors_in(folder))
+
+
+def test_raw_html_in_a_text_is_an_error(make_content: MakeContent) -> None:
+    folder = make_content(None)
+    common = folder / "common.yml"
+    common.write_text(
+        common.read_text(encoding="utf-8").replace("Ik kan alleen tekst lezen.", "<b>Alleen</b> tekst.")
+    )
+    assert any("raw HTML in a text" in line for line in errors_in(folder))
 
 
 def test_oversized_file_is_refused_before_parsing(make_content: MakeContent) -> None:
@@ -234,10 +246,8 @@ def test_warnings_do_not_stop_loading(make_content: MakeContent) -> None:
     assert sorted(str(w).replace(f"{folder.as_posix()}/", "") for w in loaded.warnings) == [
         "consumer.yml:16: warning: phases[0].intents.energy_costs.buttons[0].product: "
         "'product' only hides sales buttons; add 'sales: true' or remove 'product'",
-        "consumer.yml:48: warning: phases[1].intents.savings.buttons[3].title: button title "
-        "'Is mijn dak geschikt?' is 21 characters; WhatsApp cuts it off after 20",
-        "consumer.yml:53: warning: phases[1].intents.suitability.replies[1]: "
-        "same persona and channel as replies[0]; only the first one is ever used",
+        "consumer.yml:56: warning: phases[1].intents.suitability.replies[1].buttons[0].title: button title "
+        "'Is mijn dak geschikt?' is 21 characters; WhatsApp would cut it off after 20",
         "extra.yaml: warning: ignored: content files must end in .yml",
         "personas.yml:22: warning: personas[2].recognise.keywords[3]: "
         "keyword 'Seniór' also recognises persona 'senior'; the first persona wins",

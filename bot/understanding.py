@@ -1,0 +1,121 @@
+"""What one message means for the journey: the topic, where the customer stands, and how sure we are.
+
+NLU gives two independent readings: the topic intent (DIET) and the journey phase (the phase
+classifier). This module combines them with what the conversation already knows, and is the
+one place the evaluation (`scripts/evaluate.py`) and the running assistant share, so the figures
+measure what visitors get.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from bot.phases import PHASES
+
+FALLBACK_INTENT = "nlu_fallback"
+# A persona statement or a greeting that carries a question: answer the question.
+CARRIER_INTENTS = frozenset({"inform_customer_type", "greet"})
+# The topic's home phase gets this bonus over the phase classifier's probabilities, the
+# conversation's current phase this one: chosen on the development set and by cross-validation
+# (README, "Evaluation").
+HOME_BONUS = 0.15
+STAY_BONUS = 0.10
+# A carrier intent yields to a topic when the phase classifier sees a phase this clearly and the
+# topic is among DIET's two best intents with at least this confidence.
+CARRIER_PHASE_MIN = 0.5
+CARRIER_TOPIC_MIN = 0.1
+# Two topics closer than this, with at least CLARIFY_MIN together, get "did you mean A or B?".
+CLARIFY_MIN = 0.4
+
+
+@dataclass(frozen=True)
+class Reading:
+    """Rasa's parse of one message, reduced to what the journey needs."""
+
+    intent: str
+    confidence: float = 1.0
+    intent_ranking: tuple[tuple[str, float], ...] = ()
+    phase_ranking: tuple[tuple[str, float], ...] = ()
+
+    @classmethod
+    def from_parse(cls, parse: Mapping[str, object]) -> Reading:
+        """From Rasa's parse data (tracker.latest_message); tolerant of missing parts."""
+        intent = parse.get("intent") if isinstance(parse.get("intent"), dict) else {}
+        return cls(
+            intent=str(intent.get("name") or FALLBACK_INTENT),
+            confidence=float(intent.get("confidence") or 0.0),
+            intent_ranking=_ranking(parse.get("intent_ranking")),
+            phase_ranking=_ranking(parse.get("journey_phase_ranking")),
+        )
+
+
+def _ranking(raw: object) -> tuple[tuple[str, float], ...]:
+    if not isinstance(raw, list):
+        return ()
+    pairs = [
+        (str(entry.get("name")), float(entry.get("confidence") or 0.0))
+        for entry in raw
+        if isinstance(entry, dict) and entry.get("name")
+    ]
+    return tuple(sorted(pairs, key=lambda pair: -pair[1]))
+
+
+@dataclass(frozen=True)
+class Understanding:
+    intent: str  # the topic to answer; may differ from Rasa's intent (a persona statement + question)
+    phase: str | None  # the phase after this message (None: still unknown)
+    clarify: tuple[str, str] | None = None  # two topics to offer when the message was ambiguous
+
+
+def _topics(reading: Reading, home: Mapping[str, str]) -> list[tuple[str, float]]:
+    return [(name, confidence) for name, confidence in reading.intent_ranking if name in home]
+
+
+def resolve_phase(home_phase: str, reading: Reading, previous: str | None) -> str:
+    """The phase classifier's view, nudged towards the topic's home phase and towards staying put."""
+    scores = {phase: 0.0 for phase in PHASES}
+    for name, probability in reading.phase_ranking:
+        if name in scores:
+            scores[name] = probability
+    scores[home_phase] += HOME_BONUS
+    if previous in scores:
+        scores[previous] += STAY_BONUS
+    return max(PHASES, key=lambda phase: scores[phase])
+
+
+def _clarification(reading: Reading, home: Mapping[str, str]) -> tuple[str, str] | None:
+    topics = _topics(reading, home)
+    if len(topics) >= 2 and topics[0][1] + topics[1][1] >= CLARIFY_MIN:
+        return topics[0][0], topics[1][0]
+    return None
+
+
+def understand(reading: Reading, home: Mapping[str, str], previous: str | None) -> Understanding:
+    """`home` maps each topic intent to its home phase; general intents are not in it."""
+    intent = reading.intent
+    if intent == FALLBACK_INTENT:
+        return Understanding(intent, previous, _clarification(reading, home))
+    if intent in CARRIER_INTENTS:
+        carried = _carried_topic(reading, home)
+        if carried is None:
+            return Understanding(intent, previous)
+        intent = carried
+    if intent not in home:
+        return Understanding(intent, previous)
+    return Understanding(intent, resolve_phase(home[intent], reading, previous))
+
+
+def _carried_topic(reading: Reading, home: Mapping[str, str]) -> str | None:
+    """The question inside "Ik ben voorzitter van een VvE. We willen panelen op het platte dak."."""
+    phase_name, phase_confidence = reading.phase_ranking[0] if reading.phase_ranking else ("none", 0.0)
+    if phase_name not in PHASES or phase_confidence < CARRIER_PHASE_MIN:
+        return None
+    best = [name for name, _ in reading.intent_ranking[:2]]
+    topics = [(name, c) for name, c in _topics(reading, home) if name in best and c >= CARRIER_TOPIC_MIN]
+    return topics[0][0] if topics else None
+
+
+def top_phase(ranking: Sequence[tuple[str, float]]) -> str | None:
+    """The phase classifier's own best phase, None for `none` (used in the evaluation's comparison)."""
+    return next((name for name, _ in ranking[:1] if name in PHASES), None)
