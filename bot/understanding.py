@@ -41,12 +41,15 @@ class Reading:
     @classmethod
     def from_parse(cls, parse: Mapping[str, object]) -> Reading:
         """From Rasa's parse data (tracker.latest_message); tolerant of missing parts."""
-        intent = parse.get("intent") if isinstance(parse.get("intent"), dict) else {}
+        raw = parse.get("intent")
+        intent = raw if isinstance(raw, dict) else {}
+        # A button payload ("/payment") names its intent; its text says nothing about the situation.
+        payload = str(parse.get("text") or "").startswith("/")
         return cls(
             intent=str(intent.get("name") or FALLBACK_INTENT),
             confidence=float(intent.get("confidence") or 0.0),
             intent_ranking=_ranking(parse.get("intent_ranking")),
-            phase_ranking=_ranking(parse.get("journey_phase_ranking")),
+            phase_ranking=() if payload else _ranking(parse.get("journey_phase_ranking")),
         )
 
 

@@ -1,0 +1,54 @@
+"""Product recognition (keywords from journeys/common.yml, compounds, typos) and the form of address."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.address import detect_address
+from bot.content.loader import load_content
+from bot.content.products import ProductMatcher
+from bot.settings import PROJECT_ROOT
+
+BOOK = load_content(PROJECT_ROOT / "journeys", PROJECT_ROOT / "domain.yml").book
+
+
+@pytest.mark.parametrize(
+    ("text", "products"),
+    [
+        ("Hoeveel kan ik besparen met een thuisbatterij?", ["thuisbatterij"]),
+        ("mijn warmtepmop doet raar", ["warmtepomp"]),  # two letters swapped
+        ("wij denken aan luchtwarmtepompen voor het complex", ["warmtepomp"]),  # compound, plural
+        ("de zonnepaneeltjes op het schuurtje", ["zonnepanelen"]),
+        ("zonnepaneelen en een accu", ["zonnepanelen", "thuisbatterij"]),
+        ("een lucht-water warmtepomp", ["warmtepomp"]),
+        ("de Hybride-warmtepomp maakt herrie", ["warmtepomp"]),
+        ("een pvc-buis en een accuboor", []),
+        ("ik wil van het gas af", []),
+        ("Thuisbatterijen: wat kost dat?", ["thuisbatterij"]),
+    ],
+)
+def test_products_named_in_a_message(text: str, products: list[str]) -> None:
+    assert BOOK.detect_products(text) == products
+
+
+def test_order_of_first_mention_and_short_keywords_only_as_whole_words() -> None:
+    matcher = ProductMatcher([("a", ["pv"]), ("b", ["warmtepomp"])])
+    assert matcher.find("warmtepomp en pv") == ["b", "a"]
+    assert matcher.find("pvc") == [] and matcher.find("PV!") == ["a"]
+
+
+@pytest.mark.parametrize(
+    ("text", "address"),
+    [
+        ("Geachte heer/mevrouw, graag een offerte.", "formal"),
+        ("Kunt u mij bellen?", "formal"),
+        ("Met vriendelijke groet, J. de Vries", "formal"),
+        ("kun je me bellen?", "informal"),
+        ("hoi! wat kost dat", "informal"),
+        ("wat kost een warmtepomp", None),
+        ("uw offerte", "formal"),
+        ("uur later", None),  # 'u' only as a word
+    ],
+)
+def test_form_of_address(text: str, address: str | None) -> None:
+    assert detect_address(text) == address
