@@ -35,11 +35,12 @@ _WORDS: dict[str, int] = {
 _ARTICLES = frozenset({"een", "één"})
 # One score: optional "een dikke", the number (digits with at most two decimals, or a word), an optional
 # half ("½", "en een half"), scale ("/10", "van de 10", "uit 10", "op 10") and modifier ("+", "-", "min").
-# Not preceded by a minus or a digit group, so "-3" and "10.000" are no scores.
+# Words only on word boundaries ("geen" holds no "een"); not preceded by a minus, a digit group or a
+# clock time, so "-3", "10.000" and "10:30" are no scores.
 _SCORE = re.compile(
-    r"(?P<lead>(?:(?:een|één)\s+)?(?:(?:dikke|vette|ruime|krappe|zwakke|mooie|volle)\s+)?)"
-    r"(?<![\w.,/+\-−])(?P<value>\d{1,3}(?:[.,]\d{1,2})?|" + "|".join(_WORDS) + r"|elf|twaalf|honderd)"
-    r"(?!(?!½)\w|[.,]\d)"
+    r"(?P<lead>(?:(?<!\w)(?:een|één)\s+)?(?:(?<!\w)(?:dikke|vette|ruime|krappe|zwakke|mooie|volle)\s+)?)"
+    r"(?<![\w.,/+\-−:])(?P<value>\d{1,3}(?:[.,]\d{1,2})?|" + "|".join(_WORDS) + r"|elf|twaalf|honderd)"
+    r"(?!(?!½)\w|[.,:]\d)"
     r"(?P<half>\s*½|\s+en\s+een\s+half\b)?"
     r"(?P<scale>\s*(?:/|van(?:\s+de)?|uit|op(?:\s+de)?)\s*(?P<of>\d+|tien)(?!\w))?"
     r"(?P<modifier>\s*(?:\+|-(?!\s*\d)|−|\bmin\b|\bplus\b))?",
@@ -49,14 +50,32 @@ _SCORE = re.compile(
 _NEGATIVE = re.compile(r"\s*(?:[-−]|min\b)\s*", re.IGNORECASE)
 # "een" on its own (or before a comma) is the score 1; before other words it is an article.
 _ALONE = re.compile(r"\s*(?:$|[,.;:!?])")
-# "7 of 8", "7-8", "tussen 7 en 8": two scores offered, so neither is the answer.
-_RANGE_AFTER = re.compile(
-    r"\s*(?:-|–|of|à|a|tot|en)\s*(?!een\s+half\b)(?:\d|" + "|".join(_WORDS) + r")\b", re.IGNORECASE
-)
+_NUMBER = r"(?:(?:een|één)\s+)?(?:\d+|nul|twee|drie|vier|vijf|zes|zeven|acht|negen|tien)\b"
+# "7 of 8", "7-8", "tussen 7 en 8", "een 8 of een 9": two scores offered, so neither is the answer.
+_RANGE_AFTER = re.compile(r"\s*(?:-|–|of|à|a|tot|en)\s*(?!een\s+half\b)" + _NUMBER, re.IGNORECASE)
 _SCALE_PHRASE = re.compile(
     r"(?:op\s+)?een\s+schaal\s+van\s+(?:0|nul|1|een|één)\s*(?:tot(?:\s+en\s+met)?|t/m|-)\s*(?:10|tien)",
     re.IGNORECASE,
 )
+# A number followed by a unit is a quantity ("10 minuten", "2 weken", "5 euro", "10 panelen", "8%").
+_UNIT_AFTER = re.compile(
+    r"\s*(?:seconden?|sec|minuten|minuut|min|kwartier|uur|uren|dagen|dag|weken|week|maanden|maand|jaren|jaar"
+    r"|keer|maal|euro|eur|cent|€|panelen|paneel|batterijen|batterij|kwh|kw|kwp|wp|watt|graden|°|%|procent"
+    r"|m2|m²|meter|km)(?!\w)",
+    re.IGNORECASE,
+)
+# A number after these names a time, a thing or money ("om 10", "huisnummer 8", "€ 5"), or is denied
+# ("geen 10 maar een 8"). Read on the few characters before the number only.
+_NAMING_BEFORE = re.compile(
+    r"(?:(?<!\w)(?:geen|niet|om|rond|tegen|nummer|nr|huisnummer|code|foutcode|storingscode|stap|optie|week)\.?"
+    r"|€|eur)\s*$",
+    re.IGNORECASE,
+)
+# Words before a number that say it is the score: "cijfer 8", "ik geef (jullie) een 8", "score: 9".
+_SCORE_WORD_BEFORE = re.compile(
+    r"(?<!\w)(?:cijfer|score|geef|geven|beoordeling)\b[^\d]{0,20}$", re.IGNORECASE
+)
+_LOOKBEHIND_CHARS = 30
 # Words around a score that say nothing about why: "ik geef (jullie)", "mijn cijfer is", "want".
 _LEAD_IN = re.compile(
     r"^[\s,.;:!?-]*(?:ik\s+geef(?:\s+(?:jullie|u|je|jou|het))?|mijn\s+cijfer(?:\s+is)?|cijfer|score"
@@ -68,7 +87,7 @@ _FILLER = frozenset({"denk ik", "hoor", "ofzo", "of zo", "zeker", "wel", "denk",
 
 
 def _candidates(text: str) -> Iterable[tuple[int, re.Match[str]]]:
-    """Every score-like number in the text with its rounded value, in order."""
+    """Every score-like number in the text with its rounded value, in order; quantities left out."""
     for match in _SCORE.finditer(text):
         raw = match.group("value").lower()
         if raw in _WORDS:
@@ -83,28 +102,68 @@ def _candidates(text: str) -> Iterable[tuple[int, re.Match[str]]]:
         article = raw in _ARTICLES and not match.group("scale")
         if of not in {"10", "tien"} or value > 10 or (article and not _ALONE.match(text, match.end())):
             continue
-        if _NEGATIVE.fullmatch(text, 0, match.start("value")):
+        if _NEGATIVE.fullmatch(text, 0, match.start("value")) or _is_quantity(text, match):
             continue
         yield int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP)), match
 
 
+def _has_article(match: re.Match[str]) -> bool:
+    return bool(match.group("lead").strip())
+
+
+def _at_end(text: str, match: re.Match[str]) -> bool:
+    rest = text[match.end() :].strip(_TRIM).lower()
+    return not rest or rest in _FILLER
+
+
+def _at_start(text: str, match: re.Match[str]) -> bool:
+    before = text[: match.start()]
+    while (lead_in := _LEAD_IN.match(before)) is not None:
+        before = before[lead_in.end() :]
+    return not before.strip(_TRIM)
+
+
+def _is_quantity(text: str, match: re.Match[str]) -> bool:
+    """A duration, amount, count or name rather than a score: "10 minuten", "€ 5", "om 10", "geen 10"."""
+    before = text[max(0, match.start() - _LOOKBEHIND_CHARS) : match.start()]
+    if _NAMING_BEFORE.search(before):
+        return True
+    if (match.group("modifier") or "").strip().lower() == "min":
+        # "een 7 min" and "zes min" are a low 7 and 6; "10 min, daarna opgelost" are ten minutes.
+        return not _has_article(match) and not _at_end(text, match)
+    return _UNIT_AFTER.match(text, match.end()) is not None
+
+
+def _marked(text: str, match: re.Match[str]) -> bool:
+    """Said like a score: with "een", "cijfer" or "/10" in front or behind, or opening or closing the answer."""
+    before = text[max(0, match.start() - _LOOKBEHIND_CHARS) : match.start()]
+    return (
+        _has_article(match)
+        or bool(match.group("scale"))
+        or _SCORE_WORD_BEFORE.search(before) is not None
+        or _at_start(text, match)
+        or _at_end(text, match)
+    )
+
+
 def _find(text: str) -> tuple[int, re.Match[str]] | None:
-    """The score and its match in the (normalised) prefix; None when there is none or two are offered."""
+    """The score and its match in the (normalised) prefix; None when there is none or two remain."""
     prefix = _SCALE_PHRASE.sub(" ", text[:PARSE_PREFIX_CHARS])
     found = list(_candidates(prefix))
     # "een" is an article when another number follows ("een 8"), and only means 1 on its own.
     numbers = [(score, match) for score, match in found if match.group("value").lower() not in _ARTICLES]
-    chosen = (numbers or found)[:1]
-    if not chosen:
-        return None
-    score, match = chosen[0]
-    if (
+    pool = numbers or found
+    if any(
         not match.group("scale")
         and not match.group("half")
         and _RANGE_AFTER.match(prefix, match.end("value"))
+        for _, match in pool
     ):
         return None
-    return score, match
+    if len(pool) > 1:
+        # Keep the one said like a score; with two of those ("7, mijn buurman gaf een 9") ask again.
+        pool = [(score, match) for score, match in pool if _marked(prefix, match)]
+    return pool[0] if len(pool) == 1 else None
 
 
 def parse_score(text: str) -> int | None:

@@ -144,10 +144,101 @@ def test_parser_never_raises_and_stays_in_range(text: str) -> None:
     assert score is None or 0 <= score <= 10
 
 
-@given(st.integers(min_value=0, max_value=10), st.text(max_size=60))
-def test_a_leading_score_followed_by_words_is_found(score: int, tail: str) -> None:
-    found, _reason = split_score_and_reason(f"{score}, {tail}")
-    assert found in (score, None)  # None only when the tail offers a range such as "of 8"
+# Words that are neither numbers, units, lead-ins nor filler: a reason made of them is kept whole.
+REASON_WORDS = ("prima", "geholpen", "de", "monteur", "was", "vriendelijk", "snel", "duur", "netjes", "app")
+UNITS = ("minuten", "min", "dagen", "weken", "maanden", "jaar", "uur", "euro", "panelen", "kWh", "kW", "%")
+SCORES = st.integers(min_value=0, max_value=10)
+
+
+@given(SCORES, st.lists(st.sampled_from(REASON_WORDS), max_size=8))
+def test_a_leading_score_followed_by_words_is_found(score: int, words: list[str]) -> None:
+    tail = " ".join(words)
+    assert split_score_and_reason(f"{score}, {tail}") == (score, tail or None)
+
+
+@pytest.mark.parametrize(
+    ("text", "score"),
+    [
+        # The examples of issue 9: the first number is a duration or a negation, not the score.
+        ("10 minuten gewacht aan de telefoon, een 5", 5),
+        ("na 2 weken eindelijk opgelost: 9", 9),
+        ("3 dagen te laat, verder een 9", 9),
+        ("geen 10 maar een 8", 8),
+        # Units after a number: it is a quantity, whatever comes later.
+        ("20 min gewacht, toch een 7", 7),
+        ("10 min, daarna opgelost. een 8", 8),
+        ("2 maanden gewacht op de monteur, 6", 6),
+        ("al 1 jaar tevreden: 9", 9),
+        ("pas om 9 uur gebeld, een 7", 7),
+        ("5 euro te veel betaald, een 6", 6),
+        ("€ 5 korting gekregen, een 8", 8),
+        ("€5 korting gekregen, een 8", 8),
+        ("10 panelen netjes gelegd, 9", 9),
+        ("4 kWh per dag, een 7", 7),
+        ("een 3 kW omvormer, ik geef een 8", 8),
+        ("8% korting, dus een 9", 9),
+        ("drie weken gewacht, een zes", 6),
+        # Numbers that name something: a time, a house number, a code.
+        ("de monteur kwam om 10, een 7", 7),
+        ("huisnummer 8 werd niet gevonden, een 5", 5),
+        # Number words only on word boundaries.
+        ("alleen een 7", 7),
+        ("alleen de planning was slecht, 6", 6),
+        ("tweede keer gebeld, een 6", 6),
+        ("zevende keer gebeld, 4", 4),
+        ("eenvoudig geregeld, een 9", 9),
+        ("Ik geef een 8 en een compliment aan de monteur", 8),
+        # Marked by "een", "cijfer", "/10" or the end of the answer when two numbers remain.
+        ("mijn 2 vragen zijn beantwoord, cijfer 8", 8),
+        ("ik had 2 vragen en geef een 8", 8),
+        ("de 2 monteurs waren top 9/10", 9),
+    ],
+)
+def test_the_score_is_the_number_that_is_a_score(text: str, score: int) -> None:
+    assert parse_score(text) == score
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "geen",
+        "geen 10",
+        "Mijn postcode is 3512 AB, huisnummer 14",
+        "Mijn postcode is 3512 AB, huisnummer 8",
+        "10 minuten",
+        "2 weken gewacht",
+        "om 9 uur",
+        "€ 8",
+        "8 euro",
+        "8%",
+        "tienduizend",
+        "negentig",
+        "een 6 of misschien een 7",
+        "7, mijn buurman gaf een 9",
+        "6 want de monteur kwam pas om 10 uur, een 7",
+    ],
+)
+def test_no_score_or_two_scores_give_none_so_the_form_asks_again(text: str) -> None:
+    assert parse_score(text) is None
+
+
+def test_the_reason_keeps_the_quantity_that_was_not_the_score() -> None:
+    assert split_score_and_reason("10 minuten gewacht aan de telefoon, een 5") == (
+        5,
+        "10 minuten gewacht aan de telefoon",
+    )
+    assert split_score_and_reason("na 2 weken eindelijk opgelost: 9") == (9, "na 2 weken eindelijk opgelost")
+
+
+@given(SCORES, st.integers(min_value=0, max_value=10), st.sampled_from(UNITS), st.sampled_from(REASON_WORDS))
+def test_a_quantity_with_a_unit_is_never_the_score(score: int, quantity: int, unit: str, word: str) -> None:
+    assert parse_score(f"{quantity} {unit} {word}, een {score}") == score
+    assert parse_score(f"{word} {quantity} {unit}, {score}") == score
+
+
+@given(SCORES, SCORES, st.sampled_from(["{a} of {b}", "een {a} of een {b}", "tussen {a} en {b}", "{a}-{b}"]))
+def test_two_offered_scores_are_not_guessed(a: int, b: int, pattern: str) -> None:
+    assert parse_score(pattern.format(a=a, b=b)) is None
 
 
 @pytest.mark.parametrize(

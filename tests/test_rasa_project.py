@@ -5,11 +5,13 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import unicodedata
 from pathlib import Path
 
 import pytest
 import yaml
 
+from bot.content import ContentRepository
 from bot.devserver import latest_model
 from bot.phases import PHASES
 from bot.settings import PROJECT_ROOT
@@ -31,7 +33,8 @@ def test_rasa_data_validate_is_clean() -> None:
 def test_test_stories_cover_every_phase() -> None:
     stories = yaml.safe_load((PROJECT_ROOT / "tests" / "test_stories.yml").read_text())["stories"]
     intents = {step["intent"] for story in stories for step in story["steps"] if "intent" in step}
-    covered = {intent.split("_", 1)[0] for intent in intents}
+    home = ContentRepository(PROJECT_ROOT / "journeys", PROJECT_ROOT / "domain.yml").current().home_phases
+    covered = {home[intent] for intent in intents if intent in home}
     assert set(PHASES) <= covered
 
 
@@ -57,13 +60,38 @@ def test_every_domain_intent_has_training_examples() -> None:
     assert min(counts.values()) >= 25, sorted(counts.items(), key=lambda item: item[1])[:3]
 
 
+def _fold(text: str) -> str:
+    """Lower case, accents folded ("Australië" → "australie"), punctuation dropped, spaces collapsed."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    unaccented = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return " ".join(re.sub(r"[^a-z0-9 ]", " ", unaccented).split())
+
+
 def _examples(path: Path) -> set[str]:
     found = set()
     for block in yaml.safe_load(path.read_text())["nlu"]:
         for line in block["examples"].splitlines():
             if line.strip().startswith("- "):
-                found.add(re.sub(r"[^a-z0-9 ]", "", line.strip()[2:].lower()).strip())
+                found.add(_fold(line.strip()[2:]))
     return found
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        ("Australië", "Australie"),
+        ("Kan ik één offerte krijgen?", "kan ik een offerte krijgen"),
+        ("café-eigenaar", "cafe eigenaar"),
+        ("Wat kost  het?", "wat kost het"),
+    ],
+)
+def test_the_heldout_guard_folds_accents_and_punctuation(one: str, other: str) -> None:
+    assert _fold(one) == _fold(other)
+
+
+def test_the_heldout_guard_keeps_different_messages_apart() -> None:
+    assert _fold("Australië") != _fold("Austria")
+    assert _fold("één paneel") != _fold("twee panelen")
 
 
 def test_the_heldout_set_shares_no_message_with_the_training_data() -> None:

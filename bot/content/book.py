@@ -6,6 +6,7 @@ import re
 from collections.abc import Collection, Iterable
 
 from bot.content.crosscheck import DEFAULT_JOURNEY
+from bot.content.formal import FormalRewriter
 from bot.content.model import CommonFile, IntentContent, Journey, Persona
 from bot.content.products import ProductMatcher
 from bot.content.select import Reply, Situation, build_reply, keyword_pattern, normalise
@@ -29,6 +30,10 @@ class JourneyBook:
         }
         self._persona_patterns = self._patterns((p.id, p.recognise.keywords) for p in personas)
         self._products = ProductMatcher((p.id, p.keywords) for p in common.products)
+        self.formal = FormalRewriter((r.informal, r.formal) for r in common.formal_rewrites)
+        self._informal = {
+            journey_id for journey_id, journey in journeys.items() if journey.address == "informal"
+        }
 
     @staticmethod
     def _patterns(entries: Iterable[tuple[str, list[str]]]) -> list[tuple[str, re.Pattern[str]]]:
@@ -126,6 +131,7 @@ class JourneyBook:
             owned_products=owned_products,
             seen=seen,
             selling=selling,
+            formal=self.formal if found_journey in self._informal else None,
         )
 
     def message(self, key: str, situation: Situation, *, seen: int = 0) -> Reply:

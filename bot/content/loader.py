@@ -12,6 +12,7 @@ from bot.content.book import JourneyBook
 from bot.content.crosscheck import Parsed, check_common, check_journeys, check_personas
 from bot.content.domain import DomainIntents, read_domain
 from bot.content.errors import ContentError, Issue, Severity, display_path
+from bot.content.formal_check import check_formal
 from bot.content.model import CommonFile, JourneyFile, PersonasFile
 from bot.content.parse import parse_model
 from bot.content.validate import Known, check_journey
@@ -100,6 +101,7 @@ def load_content(directory: Path, domain_path: Path | None = None) -> Loaded:
     issues += check_journeys(parsed, known)
     issues += check_common(parsed, known)
     issues += check_personas(parsed)
+    issues += check_formal(parsed)
     if any(issue.is_error for issue in issues) or parsed.common is None or parsed.personas is None:
         raise ContentError(issues)
     book = JourneyBook(

@@ -137,6 +137,10 @@ class Journey(_Strict):
     id: Id
     label: Text
     description: Text
+    address: Address = Field(
+        "informal",
+        description="How its texts address the visitor; formal visitors of an informal journey get the u-form.",
+    )
     phases: list[Phase]
 
 
@@ -178,12 +182,22 @@ class Rules(_Strict):
         schema_extra = _phase_enum("sales_phases")
 
 
+class Rewrite(_Strict):
+    """One phrase of the je-form and its u-form, e.g. 'heb je' → 'heeft u'."""
+
+    informal: Text
+    formal: Text
+
+
 class CommonFile(_Strict):
     """journeys/common.yml"""
 
     general: dict[str, IntentContent]
     products: list[Product]
     rules: Rules
+    formal_rewrites: list[Rewrite] = Field(
+        default_factory=list, description="Applied in order, on whole words, for visitors who write formally."
+    )
 
 
 class Recognise(_Strict):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 
 from bot.content.model import CONDITIONS, ButtonModel, IntentContent, Variant
@@ -94,16 +94,22 @@ def build_reply(
     owned_products: Collection[str],
     seen: int,
     selling: bool = True,
+    formal: Callable[[str], str] | None = None,
 ) -> Reply:
     """`seen`: how often this visitor got this content before, so asking again gives the next phrasing.
 
-    `selling` is False in the phases after a purchase: then no button sells anything.
+    `selling` is False in the phases after a purchase: then no button sells anything. `formal`
+    turns a je-form text into the u-form when the visitor writes formally and no variant was written
+    for that.
     """
     variant = choose_variant(content, situation)
     index = seen % len(variant.text)
     buttons = variant.buttons or content.buttons
+    text = variant.text[index]
+    if formal is not None and situation.address == "formal" and variant.address is None:
+        text = formal(text)
     return Reply(
         content_id=f"{variant_id(base_id, variant)}#{index + 1}",
-        text=variant.text[index],
+        text=text,
         buttons=_visible_buttons(buttons, owned_products, selling),
     )

@@ -15,8 +15,9 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import runtime
-from actions.nps import ActionAskNpsReason, ActionAskNpsScore, ActionNpsSubmit, ValidateNpsForm
+from actions.nps import ActionAskNpsReason, ActionAskNpsScore, ActionNpsSubmit, ValidateNpsForm, interrupts
 from bot.channels import channel_of
+from bot.content.select import Situation
 from bot.settings import PROJECT_ROOT
 
 DOMAIN = Domain.load(PROJECT_ROOT / "domain.yml").as_dict()
@@ -42,12 +43,15 @@ def form_tracker(
     slots: dict[str, Any] | None = None,
     channel: str = "rest",
     sender: str = "visitor-1",
+    intent: str = "nlu_fallback",
+    before: list[dict[str, Any]] | None = None,
 ) -> Tracker:
     """The tracker Rasa sends the validation action: the answer, then the from_text slot candidate."""
-    latest = {"text": text, "intent": {"name": "nlu_fallback", "confidence": 0.3}, "entities": []}
+    latest = {"text": text, "intent": {"name": intent, "confidence": 0.3}, "entities": []}
     events: list[dict[str, Any]] = [
         {"event": "session_started", "timestamp": SESSION_START},
         {"event": "active_loop", "name": "nps_form", "timestamp": SESSION_START + 1},
+        *(before or []),
         {
             "event": "user",
             "text": text,
@@ -64,6 +68,11 @@ def form_tracker(
     return Tracker(sender, all_slots, latest, events, False, None, {"name": "nps_form"}, "action_listen")
 
 
+def run_events(action: Action, tracker: Tracker) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    dispatcher = CollectingDispatcher()
+    return dispatcher.messages, list(asyncio.run(action.run(dispatcher, tracker, DOMAIN)))
+
+
 def run(action: Action, tracker: Tracker) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     dispatcher = CollectingDispatcher()
     events = asyncio.run(action.run(dispatcher, tracker, DOMAIN))
@@ -73,18 +82,13 @@ def run(action: Action, tracker: Tracker) -> tuple[list[dict[str, Any]], dict[st
 
 
 def expected(key: str, tracker: Tracker) -> str:
-    """The content text the action should pick for this visitor (variants rotate by turn)."""
-    return (
-        runtime.content()
-        .current()
-        .message(
-            key,
-            persona=tracker.get_slot("persona"),
-            channel=channel_of(tracker.get_latest_input_channel()),
-            turn=1,
-        )
-        .text
+    """The content text the action should pick for this visitor's situation (first phrasing)."""
+    situation = Situation(
+        phase=tracker.get_slot("journey_phase"),
+        persona=tracker.get_slot("persona"),
+        channel=channel_of(tracker.get_latest_input_channel()),
     )
+    return runtime.content().current().message(key, situation).text
 
 
 @pytest.mark.parametrize(
@@ -190,6 +194,127 @@ def test_after_giving_up_submit_stores_nothing_and_says_nothing() -> None:
     assert stored_touchpoints() == []
 
 
+@pytest.mark.parametrize(
+    ("text", "intent", "asked", "expected"),
+    [
+        ("Hoe meld ik dat aan?", "malfunction", "nps_score", True),  # issue 9
+        ("de app doet het niet", "app_monitoring", "nps_score", True),
+        ("Kan ik iemand spreken", "request_human", "nps_score", True),
+        ("Kan ik iemand spreken", "request_human", "nps_reason", True),
+        ("Wat bedoel je?", "out_of_scope", "nps_score", True),
+        ("Wanneer komt de monteur?", "nlu_fallback", "nps_reason", True),
+        ("8", "give_score", "nps_score", False),
+        ("8, maar de storing is nog niet weg", "malfunction", "nps_score", False),
+        ("een 6? de monteur was te laat", "delay", "nps_score", False),
+        ("Mijn postcode is 3512 AB, huisnummer 14", "give_score", "nps_score", False),  # unreadable: re-asked
+        ("de monteur was te laat", "delay", "nps_reason", False),  # a topic as the reason
+        ("bedankt?", "thanks", "nps_score", False),
+        ("geen idee", "nlu_fallback", "nps_score", False),
+    ],
+)
+def test_what_interrupts_the_form(text: str, intent: str, asked: str, expected: bool) -> None:
+    assert interrupts(intent, text, asked) is expected
+
+
+def stored_turns() -> list[dict[str, Any]]:
+    out = io.StringIO()
+    runtime.store().export("turns", "json", out)
+    return list(json.loads(out.getvalue()))
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "asked", "action"),
+    [
+        ("Hoe meld ik dat aan?", "malfunction", "nps_score", "action_journey_reply"),
+        ("Kan ik iemand spreken?", "request_human", "nps_reason", "action_journey_reply"),
+        ("Hoezo dat?", "nlu_fallback", "nps_score", "action_journey_fallback"),
+    ],
+)
+def test_a_question_leaves_the_form_for_the_normal_reply(
+    text: str, intent: str, asked: str, action: str
+) -> None:
+    slots = {"nps_score": 7} if asked == "nps_reason" else {}
+    tracker = form_tracker(text, asked, intent=intent, slots=slots)
+    messages, events = run_events(ValidateNpsForm(), tracker)
+    assert messages == [], "the normal reply answers, not the form"
+    assert events == [
+        {"event": "slot", "timestamp": None, "name": asked, "value": None},
+        {"event": "action_execution_rejected", "timestamp": None, "name": "nps_form", "policy": None,
+         "confidence": None},
+        {"event": "followup", "timestamp": None, "name": action},
+    ]  # fmt: skip
+    assert stored_turns() == [], "the reply action records the message, once"
+
+
+REJECTED_ONCE = [{"event": "action_execution_rejected", "name": "nps_form", "timestamp": SESSION_START + 1.5}]
+
+
+def test_a_second_question_ends_the_form_without_a_score() -> None:
+    tracker = form_tracker("Hoe meld ik dat aan?", intent="malfunction", before=REJECTED_ONCE)
+    messages, events = run_events(ValidateNpsForm(), tracker)
+    assert messages == []
+    slots = {event["name"]: event["value"] for event in events if event["event"] == "slot"}
+    assert slots == {
+        "nps_score": None,
+        "nps_reason": None,
+        "nps_due": False,
+        "nps_attempts": 0,
+        "requested_slot": None,
+    }
+    assert events[-3:] == [
+        {"event": "action_execution_rejected", "timestamp": None, "name": "nps_form", "policy": None,
+         "confidence": None},
+        {"event": "active_loop", "timestamp": None, "name": None},
+        {"event": "followup", "timestamp": None, "name": "action_journey_reply"},
+    ]  # fmt: skip
+    assert stored_touchpoints() == []
+
+
+def test_a_second_question_during_the_reason_keeps_the_score() -> None:
+    tracker = form_tracker(
+        "Kan ik iemand spreken?",
+        "nps_reason",
+        intent="request_human",
+        slots={"nps_score": 4},
+        before=REJECTED_ONCE,
+    )
+    messages, events = run_events(ValidateNpsForm(), tracker)
+    assert [message["text"] for message in messages] == [expected("nps_thanks_detractor", tracker)]
+    assert events[-1] == {"event": "followup", "timestamp": None, "name": "action_journey_reply"}
+    [touchpoint] = stored_touchpoints()
+    assert (touchpoint["nps_score"], touchpoint["nps_reason"]) == (4, None)
+
+
+def test_coming_back_after_the_reply_does_not_record_the_message_again() -> None:
+    back = [
+        {"event": "action_execution_rejected", "name": "nps_form", "timestamp": SESSION_START + 2.1},
+        {"event": "action", "name": "action_journey_reply", "timestamp": SESSION_START + 2.2},
+    ]
+    tracker = form_tracker("Hoe meld ik dat aan?", None, intent="malfunction")
+    tracker.events.extend(back)
+    tracker.slots["requested_slot"] = "nps_score"
+    messages, events = run_events(ValidateNpsForm(), tracker)
+    assert (messages, events) == ([], [])
+    assert stored_turns() == []
+
+
+@pytest.mark.parametrize(("intent", "due"), [("malfunction", True), ("thanks", False), ("give_score", True)])
+def test_the_form_opened_by_mistake_closes_unsaid(intent: str, due: bool) -> None:
+    tracker = form_tracker("Hoe meld ik dat aan?", None, intent=intent, slots={"nps_due": due})
+    messages, events = run_events(ValidateNpsForm(), tracker)
+    assert messages == []
+    assert events == [
+        {"event": "slot", "timestamp": None, "name": "requested_slot", "value": None},
+        {"event": "active_loop", "timestamp": None, "name": None},
+    ]
+
+
+def test_the_form_opens_after_a_closing_message_when_due() -> None:
+    tracker = form_tracker("bedankt", None, intent="thanks", slots={"nps_due": True})
+    messages, events = run_events(ValidateNpsForm(), tracker)
+    assert (messages, events) == ([], [])
+
+
 # The rules in data/nps.yml, trained with Rasa's own RulePolicy (no model files, no `rasa train`).
 
 
@@ -275,3 +400,75 @@ def test_the_finished_form_is_submitted(rule_policy: Any) -> None:
     ]
     done += [ActionExecuted("nps_form"), ActiveLoop(None), SlotSet("requested_slot", None)]
     assert next_action(rule_policy, done) == "action_nps_submit"
+
+
+def test_a_bare_score_outside_the_form_is_not_thanked_for(rule_policy: Any) -> None:
+    from rasa.shared.core.events import ActionExecuted, SessionStarted, UserUttered
+
+    events = [
+        ActionExecuted("action_session_start"),
+        SessionStarted(),
+        ActionExecuted("action_listen"),
+        UserUttered("Mijn postcode is 3512 AB, huisnummer 14", {"name": "give_score", "confidence": 0.9}),
+    ]
+    assert next_action(rule_policy, events) == "action_journey_fallback"
+
+
+def interrupted(intent: str, reply: str) -> list[Any]:
+    """The form asked, a question came, validate_nps_form rejected the form and the reply answered."""
+    from rasa.shared.core.events import (
+        ActionExecuted,
+        ActionExecutionRejected,
+        ActiveLoop,
+        SlotSet,
+        UserUttered,
+    )
+
+    return [
+        *closing("thanks", True),
+        ActionExecuted("nps_form"),
+        ActiveLoop("nps_form"),
+        SlotSet("requested_slot", "nps_score"),
+        ActionExecuted("action_listen"),
+        UserUttered("Hoe meld ik dat aan?", {"name": intent, "confidence": 0.8}),
+        ActionExecutionRejected("nps_form"),
+        ActionExecuted(reply),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("intent", "reply"),
+    [
+        ("malfunction", "action_journey_reply"),
+        ("request_human", "action_journey_reply"),
+        ("out_of_scope", "action_journey_reply"),
+        ("thanks", "action_journey_reply"),
+        ("nlu_fallback", "action_journey_fallback"),
+    ],
+)
+def test_after_the_reply_to_a_question_the_form_asks_again(rule_policy: Any, intent: str, reply: str) -> None:
+    assert next_action(rule_policy, interrupted(intent, reply)) == "nps_form"
+
+
+def test_after_the_form_ended_for_a_question_nothing_more_is_said(rule_policy: Any) -> None:
+    from rasa.shared.core.events import (
+        ActionExecuted,
+        ActionExecutionRejected,
+        ActiveLoop,
+        SlotSet,
+        UserUttered,
+    )
+
+    events = [
+        *interrupted("malfunction", "action_journey_reply"),
+        ActionExecuted("nps_form"),
+        SlotSet("requested_slot", "nps_score"),
+        ActionExecuted("action_listen"),
+        UserUttered("En hoe reset ik de omvormer?", {"name": "malfunction", "confidence": 0.8}),
+        SlotSet("nps_due", False),
+        SlotSet("requested_slot", None),
+        ActionExecutionRejected("nps_form"),
+        ActiveLoop(None),
+        ActionExecuted("action_journey_reply"),  # the follow-up action validate_nps_form asked for
+    ]
+    assert next_action(rule_policy, events) == "action_listen"

@@ -6,6 +6,8 @@ import uuid
 
 import pytest
 
+from bot.content import ContentRepository
+from bot.settings import PROJECT_ROOT
 from tests.conftest import RunningBot
 
 pytestmark = pytest.mark.e2e
@@ -53,8 +55,19 @@ def test_suggested_buttons_lead_to_the_next_phase(running_bot: RunningBot) -> No
     replies = running_bot.say(sender, "wat levert een thuisbatterij eigenlijk op per jaar?")
     buttons = [button for reply in replies for button in reply.get("buttons", [])]  # type: ignore[union-attr]
     assert buttons, "orientation content suggests a next step"
-    running_bot.say(sender, str(buttons[0]["payload"]))
-    assert running_bot.slot(sender, "journey_phase") != "need"
+    payload = str(buttons[0]["payload"])
+    book = ContentRepository(running_bot.journeys_dir, PROJECT_ROOT / "domain.yml").current()
+    target = payload.removeprefix("/").split("{", 1)[0]
+    target_phase = book.phase_of(target)
+    assert target_phase is not None, f"the button {payload} names a topic with content"
+
+    tapped = running_bot.say(sender, payload)
+
+    assert texts(tapped).strip() and texts(tapped) != texts(replies), "the tap is answered with new content"
+    tracker = running_bot.tracker(sender)
+    latest = tracker["latest_message"]
+    assert isinstance(latest, dict) and latest["intent"]["name"] == target, "the payload is read as its topic"
+    assert running_bot.slot(sender, "journey_phase") == target_phase
 
 
 @pytest.mark.parametrize(
