@@ -20,9 +20,6 @@ from bot.understanding import Reading
 
 logger = logging.getLogger(__name__)
 
-# Said only when the journey content itself cannot be loaded: there is nothing else to say then.
-LAST_RESORT = "Sorry, er ging iets mis aan onze kant. Probeer het zo nog eens, of bel ons op 020-123 45 67."
-
 
 def _memory(tracker: Tracker) -> dialogue.Memory:
     counts = tracker.get_slot("reply_counts")
@@ -96,7 +93,7 @@ class JourneyAction(Action, ABC):
             result = self.rule(content().current(), visit)
         except ContentError:
             logger.exception("journey content could not be loaded")
-            dispatcher.utter_message(text=LAST_RESORT)
+            dispatcher.utter_message(text=content().error_text())
             return []
         send(dispatcher, result.replies)
         record_message(

@@ -20,7 +20,6 @@ from rasa_sdk.events import ActionExecutionRejected, ActiveLoop, EventType, Foll
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.journey import LAST_RESORT
 from actions.runtime import content, record_message, session_started_at, store
 from bot.channels import channel_of
 from bot.content import ContentError
@@ -58,7 +57,7 @@ def _say(dispatcher: CollectingDispatcher, tracker: Tracker, key: str) -> None:
         reply = content().current().message(key, situation, seen=seen)
     except ContentError:
         logger.exception("journey content could not be loaded")
-        dispatcher.utter_message(text=LAST_RESORT)
+        dispatcher.utter_message(text=content().error_text())
         return
     buttons = [{"title": button.title, "payload": button.payload} for button in reply.buttons]
     dispatcher.utter_message(text=reply.text, buttons=buttons)

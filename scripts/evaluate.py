@@ -21,6 +21,7 @@ import random
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from pathlib import Path
@@ -54,17 +55,36 @@ def rasa_examples(path: Path) -> list[Example]:
     return examples
 
 
+PARSE_SECONDS: dict[str, list[float]] = {}
+
+
 def parse_all(model: Path, texts: Sequence[str]) -> list[dict[str, object]]:
+    """Parse one by one, as messages arrive, timing each parse (NLU only, no dialogue)."""
     import structlog
     from rasa.core.agent import Agent
 
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
     agent = Agent.load(str(model))
+    timings = PARSE_SECONDS.setdefault(str(model), [])
 
     async def run() -> list[dict[str, object]]:
-        return [await agent.parse_message(text) for text in texts]
+        parses = []
+        for text in texts:
+            started = time.perf_counter()
+            parses.append(await agent.parse_message(text))
+            timings.append(time.perf_counter() - started)
+        return parses
 
     return asyncio.run(run())
+
+
+def print_parse_times() -> None:
+    for model, seconds in PARSE_SECONDS.items():
+        ordered = sorted(seconds)
+        p50, p95 = ordered[len(ordered) // 2], ordered[int(len(ordered) * 0.95)]
+        print(
+            f"NLU parse time {Path(model).name}: p50 {p50 * 1000:.1f} ms, p95 {p95 * 1000:.1f} ms ({len(ordered)} parses)"
+        )
 
 
 def train_nlu(config: Path, nlu: Path, out: Path, name: str) -> Path:
@@ -202,6 +222,7 @@ def main() -> int:
             held_all += held
         rows.append(score(f"{args.folds}-fold CV / ours", held_all, parses, home))
     report(rows)
+    print_parse_times()
     for row in rows[:1]:
         print(f"\nPhase confusion, {row.name} (rows: true phase, columns: assistant's phase; - = none)")
         print(confusion_table(row))

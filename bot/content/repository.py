@@ -15,6 +15,8 @@ logger = logging.getLogger("bot.content")
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 Signature = tuple[tuple[str, int, int], ...]
+# Only when common.yml itself cannot be read: there is nothing else to say then.
+LAST_RESORT = "Sorry, er ging iets mis aan onze kant. Probeer het zo nog eens, of bel ons op 020-123 45 67."
 
 
 class ContentRepository:
@@ -75,3 +77,15 @@ class ContentRepository:
                 logger.info("journey content reloaded from %s", display_path(self.directory))
             self._book, self._loaded, self._rejected = loaded.book, signature, None
             return self._book
+
+    def error_text(self) -> str:
+        """What to say when no valid content has ever loaded: common.yml's `error` message, read as
+        leniently as possible, so the marketer's words are used even when another file is broken."""
+        import yaml
+
+        try:
+            common = yaml.safe_load((self.directory / "common.yml").read_text(encoding="utf-8"))
+            text = common["general"]["error"]["replies"][0]["text"][0]
+        except Exception:  # any shape of broken file: fall back to the built-in sentence
+            return LAST_RESORT
+        return text if isinstance(text, str) and text.strip() else LAST_RESORT

@@ -111,3 +111,13 @@ def test_from_env(make_content: MakeContent, monkeypatch: pytest.MonkeyPatch) ->
     assert (repo.directory, repo.domain_path) == (folder, PROJECT_ROOT / "domain.yml")
     monkeypatch.delenv("JOURNEYS_DIR")
     assert ContentRepository.from_env().directory == PROJECT_ROOT / "journeys"
+
+
+def test_the_error_message_comes_from_common_yml_even_when_content_is_broken(make_content: MakeContent) -> None:
+    folder = make_content("unknown_field")
+    repo = ContentRepository(folder, DOMAIN)
+    with pytest.raises(ContentError):
+        repo.current()
+    assert repo.error_text() == "Er ging iets mis. Probeer het later nog eens."
+    (folder / "common.yml").write_text("general: [", encoding="utf-8")
+    assert repo.error_text().startswith("Sorry, er ging iets mis")
