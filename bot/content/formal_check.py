@@ -19,8 +19,11 @@ def _texts(base: FieldPath, content: IntentContent) -> Iterator[tuple[FieldPath,
 
 
 def check_formal(parsed: Parsed) -> list[Issue]:
-    """One warning per text a formal_rewrites rule does not fully cover (the visitor would get 'je')."""
-    if parsed.common is None:
+    """One warning per text a formal_rewrites rule does not fully cover (the visitor would get 'je').
+
+    Without any rules the u-form is switched off: everyone gets the texts as written.
+    """
+    if parsed.common is None or not parsed.common[1].formal_rewrites:
         return []
     common_source, common_file = parsed.common
     rewriter = FormalRewriter((r.informal, r.formal) for r in common_file.formal_rewrites)

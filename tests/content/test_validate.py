@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from bot.content import ContentError
-from bot.content.errors import Severity
 from bot.content.loader import load_content
 from tests.content.conftest import BROKEN, DOMAIN, FIXTURES, VALID, MakeContent
 
