@@ -30,10 +30,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bot.nlu.datasets import load_blind  # noqa: E402
-from bot.nlu.scoring import Example, Scores, confusion_table, score  # noqa: E402
+from bot.nlu.scoring import UNCLEAR, Example, Scores, confusion_table, score  # noqa: E402
+from bot.understanding import FALLBACK_INTENT  # noqa: E402
 
 BLIND = ROOT / "tests" / "blind"
 DEVELOPMENT = ROOT / "tests" / "heldout" / "nlu.yml"
+DEVELOPMENT_UNCLEAR = ROOT / "tests" / "heldout" / "unclear.yml"
 TRAINING = ROOT / "data" / "nlu"
 DEFAULT_CONFIG = ROOT / "tests" / "eval" / "default_config.yml"
 # The issue's targets on the blind set.
@@ -44,7 +46,7 @@ def rasa_examples(path: Path) -> list[Example]:
     """Rasa NLU YAML with `metadata: {phase: ...}` on blocks or examples (general intents: none)."""
     from rasa.shared.nlu.training_data.loading import load_data
 
-    from bot.nlu.phase_classifier import example_phase
+    from bot.nlu.components import example_phase
 
     examples = []
     for message in load_data(str(path)).intent_examples:
@@ -115,7 +117,7 @@ def folds(k: int, out: Path) -> list[tuple[Path, list[Example]]]:
     from rasa.shared.nlu.training_data.loading import load_data
     from rasa.shared.nlu.training_data.training_data import TrainingData
 
-    from bot.nlu.phase_classifier import example_phase
+    from bot.nlu.components import example_phase
 
     messages = load_data(str(TRAINING)).intent_examples
     groups: dict[tuple[str, str], list[int]] = {}
@@ -169,19 +171,51 @@ def check(scores: Scores) -> list[str]:
     return misses
 
 
+def development_examples() -> list[Example]:
+    """The development set: tests/heldout/nlu.yml plus the unclear messages of unclear.yml."""
+    import yaml
+
+    unclear = yaml.safe_load(DEVELOPMENT_UNCLEAR.read_text(encoding="utf-8"))["messages"]
+    return rasa_examples(DEVELOPMENT) + [Example(str(text), UNCLEAR, None) for text in unclear]
+
+
+def refallback(parse: Mapping[str, object], threshold: float, ambiguity: float) -> dict[str, object]:
+    """The parse as Rasa's FallbackClassifier with these thresholds would have left it."""
+    ranking = [e for e in parse.get("intent_ranking") or [] if e["name"] != FALLBACK_INTENT]
+    top = ranking[0]["confidence"] if ranking else 0.0
+    second = ranking[1]["confidence"] if len(ranking) > 1 else 0.0
+    unsure = top < threshold or top - second < ambiguity
+    intent = {"name": FALLBACK_INTENT, "confidence": 1 - top} if unsure else dict(ranking[0])
+    return {**parse, "intent": intent, "intent_ranking": ranking}
+
+
 def tune(model: Path) -> None:
-    """HOME_BONUS on the development set: the parses are computed once, the rule re-run per value."""
+    """The thresholds of the fallback and of bot.understanding, on the development set only.
+
+    The parses are computed once; the fallback and the rule are replayed for every combination.
+    """
+    import itertools
+
     import bot.understanding as understanding
 
     home = book().home_phases
-    examples = rasa_examples(DEVELOPMENT)
+    examples = development_examples()
     parses = parse_all(model, [e.text for e in examples])
-    for bonus in (0.0, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 1.0):
-        understanding.HOME_BONUS = bonus
-        result = score(f"HOME_BONUS={bonus}", examples, parses, home)
-        print(
-            f"HOME_BONUS={bonus:<5} phase accuracy {result.phase_accuracy:.3f}  macro-F1 {result.intent_macro_f1:.3f}"
+    results = []
+    grid = itertools.product(
+        (0.1, 0.15, 0.2, 0.25, 0.3), (0.0, 0.02, 0.05), (0.0, 0.1, 0.2, 0.3), (0.5, 0.6, 0.7, 2.0)
+    )
+    for threshold, ambiguity, bonus, phase_min in grid:
+        understanding.HOME_BONUS, understanding.FALLBACK_PHASE_MIN = bonus, phase_min
+        replayed = [refallback(parse, threshold, ambiguity) for parse in parses]
+        result = score("dev", examples, replayed, home)
+        results.append(
+            (result.phase_accuracy + result.intent_macro_f1, threshold, ambiguity, bonus, phase_min, result)
         )
+    print(f"{'threshold':>10}{'ambig':>7}{'home':>6}{'fb-phase':>9}{'phase':>8}{'macroF1':>9}{'unclear':>9}")
+    for _total, threshold, ambiguity, bonus, phase_min, result in sorted(results, key=lambda r: -r[0]):
+        print(f"{threshold:>10}{ambiguity:>7}{bonus:>6}{phase_min:>9}{result.phase_accuracy:>8.3f}"
+              f"{result.intent_macro_f1:>9.3f}{result.unclear_fallback:>9.3f}")  # fmt: skip
 
 
 def main() -> int:
@@ -198,7 +232,7 @@ def main() -> int:
         tune(args.model)
         return 0
     home = book().home_phases
-    blind, development = load_blind(BLIND), rasa_examples(DEVELOPMENT)
+    blind, development = load_blind(BLIND), development_examples()
     rows: list[Scores] = []
     if args.model:
         models = [("ours", args.model)]

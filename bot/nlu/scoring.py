@@ -105,7 +105,7 @@ def score(
         phase_confusion=confusion,
         per_intent_f1=per_intent,
     )
-    if detect_products is not None:
+    if detect_products is not None and any(e.products is not None for e in examples):
         _score_products(scores, examples, detect_products)
     return scores
 
@@ -116,6 +116,8 @@ def _score_products(scores: Scores, examples: Sequence[Example], detect: Callabl
     silent = [e for e in labelled if not e.products]
     found = [set(detect(e.text)) for e in naming]
     scores.product_messages = len(naming)
+    if not naming:
+        return
     scores.product_recall = sum(set(e.products or ()) <= f for e, f in zip(naming, found, strict=True)) / max(
         1, len(naming)
     )
