@@ -66,10 +66,16 @@ def test_a_bare_persona_statement_stays_one() -> None:
 
 def test_two_close_topics_ask_which_one_was_meant() -> None:
     parse = reading(FALLBACK_INTENT, (FALLBACK_INTENT, 0.3), ("price", 0.31), ("subsidy", 0.29),
-                    phases=(("consideration", 0.6),))  # fmt: skip
+                    phases=(("consideration", 0.45),))  # fmt: skip
     understood = understand(parse, HOME, "orientation")
     assert understood.clarify == ("price", "subsidy")
-    assert understood.phase == "orientation"  # not understood: the phase stays
+    assert understood.phase == "orientation"  # neither topic nor situation clear: the phase stays
+
+
+def test_an_unclear_topic_in_a_clear_situation_still_moves_the_phase() -> None:
+    parse = reading(FALLBACK_INTENT, (FALLBACK_INTENT, 0.3), ("price", 0.15), ("subsidy", 0.1),
+                    phases=(("aftercare", 0.75),))  # fmt: skip
+    assert understand(parse, HOME, "decision").phase == "aftercare"
 
 
 def test_gibberish_gets_no_clarification_and_no_phase() -> None:
