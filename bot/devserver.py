@@ -1,8 +1,10 @@
-"""Start the action server, the Rasa server and the demo web page together, and stop them together.
+"""Start the action server, the Rasa server and the demo web page together, and keep them running.
 
 `make run` and the end-to-end tests both use this, so the tests exercise what people run.
-Ctrl-C stops everything cleanly; if one process dies, the others are stopped and the exit
-code says so, instead of leaving a half-working assistant behind.
+Ctrl-C stops everything cleanly. If one process dies, bot.supervisor restarts it with backoff
+and a log line naming it while the others keep running; after a few quick failures in a row it
+gives up with a clear message and everything stops. deploy/ runs the same commands in
+production (honcho or systemd); a test keeps them identical.
 """
 
 from __future__ import annotations
@@ -10,22 +12,25 @@ from __future__ import annotations
 import functools
 import http.server
 import os
+import secrets
 import signal
 import socket
-import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
-from bot.settings import PROJECT_ROOT, SettingsError, load_env, read_settings
+from bot.settings import PROJECT_ROOT, SettingsError, action_host, load_env, read_settings
+from bot.supervisor import Supervisor
 
-VENV_BIN = Path(sys.executable).parent
+# Only for Rasa: Sanic refuses request bodies over 64 KB (the action server takes larger trackers),
+# and Rasa sends no usage data.
+RASA_ENV = {"SANIC_REQUEST_MAX_SIZE": "65536", "RASA_TELEMETRY_ENABLED": "false"}
 
 
 @dataclass(frozen=True)
@@ -37,11 +42,13 @@ class Ports:
 
 @dataclass
 class Stack:
-    """The running processes, and the URLs a client needs."""
+    """The supervised processes, and the URLs a client needs."""
 
     ports: Ports
     token: str
-    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    action_token: str
+    action_url: str
+    supervisor: Supervisor
     web_server: http.server.ThreadingHTTPServer | None = None
 
     @property
@@ -52,24 +59,8 @@ class Stack:
     def web_url(self) -> str:
         return f"http://127.0.0.1:{self.ports.web}/index.html"
 
-    def crashed(self) -> tuple[str, int] | None:
-        """The first process that exited, with its exit code."""
-        for name, process in self.processes.items():
-            if process.poll() is not None:
-                return name, process.returncode
-        return None
-
     def stop(self) -> None:
-        for process in self.processes.values():
-            if process.poll() is None:
-                process.terminate()
-        deadline = time.monotonic() + 15
-        for process in self.processes.values():
-            try:
-                process.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        self.supervisor.stop()
         if self.web_server is not None:
             self.web_server.shutdown()
             self.web_server.server_close()
@@ -78,6 +69,32 @@ class Stack:
 def latest_model(models_dir: Path) -> Path | None:
     models = sorted(models_dir.glob("*.tar.gz"), key=lambda path: path.stat().st_mtime)
     return models[-1] if models else None
+
+
+def process_commands(
+    ports: Ports,
+    *,
+    model: Path,
+    credentials: Path,
+    endpoints: Path,
+    python: str = sys.executable,
+) -> dict[str, list[str]]:
+    """The two server commands; deploy/Procfile and the systemd units run the same ones."""
+    return {
+        "action server": [python, "-m", "bot.actionserver", "--port", str(ports.action)],
+        "rasa server": [
+            python, "-m", "bot.rasaserver", "--enable-api",
+            "-i", "127.0.0.1", "-p", str(ports.rasa), "--cors", "*",
+            "--credentials", str(credentials), "--endpoints", str(endpoints), "--model", str(model),
+        ],
+    }  # fmt: skip
+
+
+def action_base_url(env: Mapping[str, str], port: int) -> str:
+    """Where Rasa reaches the action server: its own address, or loopback when it listens on all."""
+    host = action_host(env)
+    host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    return f"http://{f'[{host}]' if ':' in host else host}:{port}"
 
 
 def _serve_web(directory: Path, port: int) -> http.server.ThreadingHTTPServer:
@@ -105,17 +122,16 @@ def busy_ports(ports: Ports) -> list[str]:
 
 
 def _wait_until_ready(stack: Stack, timeout: float) -> None:
-    """Wait for both servers to answer; raise with the crashed process's name if one dies first."""
+    """Wait for both servers to answer; raise with the supervisor's message if it gives up on one."""
     checks = {
-        "action server": f"http://127.0.0.1:{stack.ports.action}/health",
+        "action server": f"{stack.action_url}/health",
         "rasa server": f"{stack.rasa_url}/status?token={stack.token}",
     }
     deadline = time.monotonic() + timeout
     pending = dict(checks)
     while pending:
-        crashed = stack.crashed()
-        if crashed:
-            raise RuntimeError(f"{crashed[0]} exited with code {crashed[1]} while starting")
+        if stack.supervisor.gave_up:
+            raise RuntimeError(f"{stack.supervisor.gave_up} while starting")
         if time.monotonic() > deadline:
             raise RuntimeError(f"timed out after {timeout:.0f}s waiting for: {', '.join(pending)}")
         for name, url in list(pending.items()):
@@ -127,6 +143,10 @@ def _wait_until_ready(stack: Stack, timeout: float) -> None:
         time.sleep(0.5)
 
 
+def _print_to_stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
 @contextmanager
 def running_stack(
     ports: Ports,
@@ -136,27 +156,37 @@ def running_stack(
     log_dir: Path,
     credentials: Path = PROJECT_ROOT / "credentials.yml",
     timeout: float = 180,
+    log: Callable[[str], None] = _print_to_stderr,
+    max_quick_failures: int = 5,
+    backoff_seconds: float = 1.0,
 ) -> Iterator[Stack]:
-    """Run the whole assistant until the block ends; logs go to log_dir/<process>.log."""
+    """Run the whole assistant, supervised, until the block ends; logs go to log_dir/<process>.log.
+
+    Without ACTION_SERVER_TOKEN in the environment (a .env from before it existed, or a test),
+    this run gets its own random one: only the two child processes need to share it.
+    """
     log_dir.mkdir(parents=True, exist_ok=True)
-    child_env = {**os.environ, **env, "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{ports.action}/webhook"}
-    token = child_env["RASA_AUTH_TOKEN"]
-    stack = Stack(ports=ports, token=token)
-    commands = {
-        "action server": [str(VENV_BIN / "rasa"), "run", "actions", "--actions", "actions", "-p", str(ports.action)],
-        "rasa server": [
-            str(VENV_BIN / "rasa"), "run", "--enable-api", "--auth-token", token,
-            "-i", "127.0.0.1", "-p", str(ports.rasa), "--cors", "*",
-            "--credentials", str(credentials), "--endpoints", str(PROJECT_ROOT / "endpoints.yml"),
-            "--model", str(model),
-        ],
-    }  # fmt: skip
+    child_env = {**os.environ, "PYTHONUNBUFFERED": "1", **env}
+    child_env.setdefault("ACTION_SERVER_TOKEN", secrets.token_urlsafe(32))
+    action_url = action_base_url(child_env, ports.action)
+    child_env["ACTION_ENDPOINT_URL"] = f"{action_url}/webhook"
+    commands = process_commands(
+        ports, model=model, credentials=credentials, endpoints=PROJECT_ROOT / "endpoints.yml"
+    )
+    supervisor = Supervisor(log=log, max_quick_failures=max_quick_failures, backoff_seconds=backoff_seconds)
+    stack = Stack(
+        ports=ports,
+        token=child_env["RASA_AUTH_TOKEN"],
+        action_token=child_env["ACTION_SERVER_TOKEN"],
+        action_url=action_url,
+        supervisor=supervisor,
+    )
     try:
         for name, command in commands.items():
-            log = open(log_dir / f"{name.replace(' ', '_')}.log", "ab")  # noqa: SIM115 - lives as long as the child
-            stack.processes[name] = subprocess.Popen(
-                command, cwd=PROJECT_ROOT, env=child_env, stdout=log, stderr=subprocess.STDOUT
-            )
+            process_env = {**child_env, **RASA_ENV} if name == "rasa server" else child_env
+            log_path = log_dir / f"{name.replace(' ', '_')}.log"
+            supervisor.add(name, command, env=process_env, cwd=PROJECT_ROOT, log_path=log_path)
+        supervisor.start()
         stack.web_server = _serve_web(PROJECT_ROOT / "web", ports.web)
         _wait_until_ready(stack, timeout)
         yield stack
@@ -202,14 +232,10 @@ def main() -> int:
                 "Press Ctrl-C to stop.",
                 flush=True,
             )
-            while True:
-                crashed = stack.crashed()
-                if crashed:
-                    print(
-                        f"error: {crashed[0]} exited with code {crashed[1]}; see {log_dir}", file=sys.stderr
-                    )
-                    return 1
+            while not stack.supervisor.gave_up:
                 time.sleep(1)
+            print(f"error: {stack.supervisor.gave_up}; stopping everything", file=sys.stderr)
+            return 1
     except KeyboardInterrupt:
         print("\nStopped.")
         return 0
