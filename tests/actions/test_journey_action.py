@@ -105,14 +105,10 @@ def test_persona_button_sets_the_persona() -> None:
 
 def test_no_sales_pitch_for_a_product_the_customer_owns() -> None:
     owned = {"journey_phase": "use", "owned_products": ["zonnepanelen"]}
-    messages, slots = run(
-        ActionJourneyReply(), tracker_for("wat kosten zonnepanelen?", "price", slots=owned)
-    )
+    messages, slots = run(ActionJourneyReply(), tracker_for("wat kosten zonnepanelen?", "price", slots=owned))
     assert slots["journey_phase"] == "consideration"
     assert not any(
-        button.get("payload") == "/quote_request"
-        for message in messages
-        for button in message["buttons"]
+        button.get("payload") == "/quote_request" for message in messages for button in message["buttons"]
     )
 
 

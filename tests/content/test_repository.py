@@ -113,7 +113,9 @@ def test_from_env(make_content: MakeContent, monkeypatch: pytest.MonkeyPatch) ->
     assert ContentRepository.from_env().directory == PROJECT_ROOT / "journeys"
 
 
-def test_the_error_message_comes_from_common_yml_even_when_content_is_broken(make_content: MakeContent) -> None:
+def test_the_error_message_comes_from_common_yml_even_when_content_is_broken(
+    make_content: MakeContent,
+) -> None:
     folder = make_content("unknown_field")
     repo = ContentRepository(folder, DOMAIN)
     with pytest.raises(ContentError):
