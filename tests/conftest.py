@@ -36,6 +36,8 @@ def stack_env(work: Path, **overrides: str) -> dict[str, str]:
     env = {
         "RASA_AUTH_TOKEN": secrets.token_urlsafe(24),
         "PSEUDONYM_KEY": secrets.token_urlsafe(24),
+        "CONVERSATION_KEY": secrets.token_urlsafe(24),
+        "ACTION_SERVER_TOKEN": secrets.token_urlsafe(24),
         "DATABASE_URL": f"sqlite:///{work / 'journey.db'}",
         "TRACKER_STORE_URL": f"sqlite:///{work / 'rasa_tracker.db'}",
         "SPOOL_DIR": str(work / "spool"),

@@ -35,28 +35,59 @@
     return new Date(timestamp).toLocaleTimeString("nl-NL", { hour: "2-digit", minute: "2-digit" });
   }
 
+  // With a JWT from the website (production: credentials.production.yml sets jwt_key), the socket
+  // presents it as ?token= in the handshake: rasa-webchat 1.0.1 passes no socket.io `auth` option.
+  function withToken(url, token) {
+    return token ? url.replace(/\/+$/, "") + "/?token=" + encodeURIComponent(token) : url;
+  }
+
+  // data-token-url: the website's own endpoint that issues a short-lived token for this visitor
+  // (same origin, cookie-bound; see docs/SECURITY-EDGE.md). Without it the widget connects unsigned.
+  function fetchToken(root) {
+    if (!root.dataset.tokenUrl) {
+      return Promise.resolve(null);
+    }
+    return fetch(root.dataset.tokenUrl, { credentials: "same-origin", cache: "no-store" })
+      .then(function (response) {
+        return response.ok ? response.json() : Promise.reject(new Error("HTTP " + response.status));
+      })
+      .then(function (body) {
+        return typeof body.token === "string" ? body.token : null;
+      })
+      .catch(function (error) {
+        console.warn("ZonWarmte chat: no token from " + root.dataset.tokenUrl + " (" + error.message + ").");
+        return null;
+      });
+  }
+
+  function start(root, token) {
+    window.WebChat.default(
+      {
+        socketUrl: withToken(socketUrl(root), token),
+        socketPath: "/socket.io/",
+        customData: { language: "nl" },
+        initPayload: "/greet",
+        params: { storage: "session" },
+        title: "ZonWarmte assistent",
+        subtitle: "Zonnepanelen, thuisbatterij en warmtepomp",
+        inputTextFieldHint: "Typ je vraag...",
+        connectingText: "Verbinden...",
+        showMessageDate: messageTime,
+        embedded: false,
+        showFullScreenButton: true,
+        displayUnreadCount: true,
+        customMessageDelay: typingDelay,
+        mainColor: "#0b5d3b",
+        userBackgroundColor: "#0b5d3b",
+        userTextColor: "#ffffff",
+      },
+      root
+    );
+    window.zonwarmteAccessibility(root);
+  }
+
   const root = document.getElementById("webchat");
-  window.WebChat.default(
-    {
-      socketUrl: socketUrl(root),
-      socketPath: "/socket.io/",
-      customData: { language: "nl" },
-      initPayload: "/greet",
-      params: { storage: "session" },
-      title: "ZonWarmte assistent",
-      subtitle: "Zonnepanelen, thuisbatterij en warmtepomp",
-      inputTextFieldHint: "Typ je vraag...",
-      connectingText: "Verbinden...",
-      showMessageDate: messageTime,
-      embedded: false,
-      showFullScreenButton: true,
-      displayUnreadCount: true,
-      customMessageDelay: typingDelay,
-      mainColor: "#0b5d3b",
-      userBackgroundColor: "#0b5d3b",
-      userTextColor: "#ffffff",
-    },
-    root
-  );
-  window.zonwarmteAccessibility(root);
+  fetchToken(root).then(function (token) {
+    start(root, token);
+  });
 })();

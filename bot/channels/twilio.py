@@ -23,18 +23,23 @@ from twilio.request_validator import RequestValidator
 
 from bot.channels import required_credentials
 from bot.channels.http import RetryPolicy, masked, post_with_retry, read_limited
+from bot.channels.limits import MAX_BODY_BYTES, MessageLimit, apply_limits
 from bot.channels.render import Button, choose_option, options_of, sms_messages
 from bot.channels.state import OptionMemory, RedisLink
+from bot.conversation_ids import conversation_id, phone_digits
+from bot.settings import conversation_key as configured_conversation_key
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_API_BASE = "https://api.twilio.com"
-MAX_BODY_BYTES = 64 * 1024
 _REQUIRED = ("account_sid", "auth_token", "twilio_number")
 
 
 class SignedTwilioOutput(OutputChannel):
-    """Sends SMS through Twilio's Messages API; failures are logged, never raised into Rasa."""
+    """Sends SMS through Twilio's Messages API; failures are logged, never raised into Rasa.
+
+    Rasa addresses the hashed conversation id (``sms:…``); messages go to the bound ``recipient``.
+    """
 
     @classmethod
     def name(cls) -> str:
@@ -48,7 +53,9 @@ class SignedTwilioOutput(OutputChannel):
         options: OptionMemory,
         api_base: str = DEFAULT_API_BASE,
         retry: RetryPolicy | None = None,
+        recipient: str | None = None,
     ) -> None:
+        self._recipient = recipient
         self._url = f"{api_base.rstrip('/')}/2010-04-01/Accounts/{account_sid}/Messages.json"
         self._auth = (account_sid, auth_token)
         self._number = twilio_number
@@ -57,14 +64,14 @@ class SignedTwilioOutput(OutputChannel):
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         """Send plain text; numbered options sent earlier become stale (a "2" may now be an answer)."""
-        await self._options.forget(recipient_id)
+        await self._options.forget(self._to(recipient_id))
         await self._send(recipient_id, [{"Body": body} for body in sms_messages(text or "")])
 
     async def send_text_with_buttons(
         self, recipient_id: str, text: str, buttons: list[Button], **kwargs: Any
     ) -> None:
         """Send the text with numbered options and remember them for the sender's next message."""
-        await self._options.remember(recipient_id, options_of(buttons))
+        await self._options.remember(self._to(recipient_id), options_of(buttons))
         await self._send(recipient_id, [{"Body": body} for body in sms_messages(text or "", buttons)])
 
     async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
@@ -75,15 +82,36 @@ class SignedTwilioOutput(OutputChannel):
         """Skip custom payloads: printing them as JSON (Rasa's default) would confuse customers."""
         logger.warning("Custom payload not supported on SMS; skipped (keys %s).", sorted(json_message))
 
+    def _to(self, recipient_id: str) -> str:
+        """The bound number, or the recipient id itself (a raw number given by the caller)."""
+        return self._recipient if self._recipient is not None else recipient_id
+
     async def _send(self, recipient_id: str, messages: list[dict[str, str]]) -> None:
+        to = self._to(recipient_id)
+        if to.startswith("sms:"):
+            logger.warning("Twilio reply to a conversation id without a bound number dropped.")
+            return
         async with httpx.AsyncClient(timeout=self._retry.timeout) as client:
             for message in messages:
-                form = {"To": recipient_id, "From": self._number, **message}
-                what = f"Twilio message to {masked(recipient_id)}"
+                form = {"To": to, "From": self._number, **message}
+                what = f"Twilio message to {masked(to)}"
                 if not await post_with_retry(
                     self._url, what, self._retry, client=client, data=form, auth=self._auth
                 ):
                     return
+
+
+def parse_form(body: bytes) -> RequestParameters:
+    """Twilio's form fields (undecodable bytes replaced, blank values kept, as Twilio signs them)."""
+    return RequestParameters(parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True))
+
+
+def inbound_sms(params: RequestParameters) -> tuple[str, str] | None:
+    """Sender and text of a message, or None for posts without both (media, status callbacks)."""
+    sender, text = params.get("From"), params.get("Body")
+    if not sender or not phone_digits(sender) or not text or not text.strip():
+        return None
+    return sender, text.replace("¡", "@")  # some carriers turn @ into ¡ (as in Rasa's channel)
 
 
 class SignedTwilioInput(TwilioInput):
@@ -110,15 +138,21 @@ class SignedTwilioInput(TwilioInput):
         api_base: str = DEFAULT_API_BASE,
         redis_url: str | None = None,
         retry: RetryPolicy | None = None,
+        conversation_key: str | None = None,
+        limit: MessageLimit | None = None,
     ) -> None:
+        """``conversation_key`` None: the key of bot.settings.conversation_key (CONVERSATION_KEY)."""
         super().__init__(account_sid, auth_token, twilio_number, debug_mode=False)
+        self._key = conversation_key or configured_conversation_key()
+        self.limit = limit or MessageLimit()
         self.public_url = public_url
         self.api_base = api_base
         self._validator = RequestValidator(auth_token)
         self._retry = retry
         self.options = OptionMemory(RedisLink(redis_url), "twilio:options:")
 
-    def get_output_channel(self) -> OutputChannel:
+    def get_output_channel(self, recipient: str | None = None) -> OutputChannel:
+        """``recipient`` binds the customer's real number (Rasa only knows the hashed conversation id)."""
         return SignedTwilioOutput(
             str(self.account_sid),
             str(self.auth_token),
@@ -126,11 +160,13 @@ class SignedTwilioInput(TwilioInput):
             self.options,
             self.api_base,
             self._retry,
+            recipient,
         )
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         """Routes: GET / (health) and POST /webhook (signed form posts from Twilio)."""
         twilio_webhook = Blueprint("twilio_webhook", __name__)
+        apply_limits(twilio_webhook, self.limit)
 
         @twilio_webhook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
@@ -142,25 +178,29 @@ class SignedTwilioInput(TwilioInput):
             if body is None:
                 logger.warning("Twilio webhook refused: body over %d bytes.", MAX_BODY_BYTES)
                 return response.text("payload too large", status=413)
-            params = RequestParameters(parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True))
+            params = parse_form(body)
             url = self.public_url or request.url
             if not self._validator.validate(url, params, request.headers.get("x-twilio-signature", "")):
                 logger.warning(
                     "Twilio webhook refused: missing or wrong X-Twilio-Signature (from %s).", request.ip
                 )
                 return response.text("forbidden", status=403)
-            sender, text = params.get("From"), params.get("Body")
-            if not sender or not text or not text.strip():
+            inbound = inbound_sms(params)
+            if inbound is None:
                 logger.info("Twilio message without sender or text ignored.")
                 return response.text("", status=204)
-            text = text.replace("¡", "@")  # some carriers turn @ into ¡ (as in Rasa's channel)
-            text = choose_option(text, await self.options.take(sender)) or text
+            sender, text = inbound
+            output = self.get_output_channel(sender)
+            conversation = conversation_id("sms", sender, self._key)
+            text, cut = self.limit.cut(text)
+            if cut:
+                await output.send_text_message(conversation, self.limit.notice("sms"))
+            else:
+                text = choose_option(text, await self.options.take(sender)) or text
             try:
-                await on_new_message(
-                    UserMessage(text, self.get_output_channel(), sender, input_channel=self.name())
-                )
+                await on_new_message(UserMessage(text, output, conversation, input_channel=self.name()))
             except Exception:
-                logger.exception("Rasa failed on a Twilio message.")
+                logger.exception("Rasa failed on a Twilio message (conversation %s).", conversation)
             return response.text("", status=204)
 
         return twilio_webhook

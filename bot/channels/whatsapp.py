@@ -23,14 +23,16 @@ from sanic.response import HTTPResponse
 
 from bot.channels import required_credentials
 from bot.channels.http import BackgroundTasks, RetryPolicy, read_limited
+from bot.channels.limits import MAX_BODY_BYTES, ContentNotices, MessageLimit, apply_limits
 from bot.channels.render import choose_option
 from bot.channels.state import OptionMemory, RedisLink, SeenMessages
 from bot.channels.whatsapp_output import DEFAULT_API_BASE, WhatsAppOutput
 from bot.content import ContentRepository
+from bot.conversation_ids import conversation_id, phone_digits
+from bot.settings import conversation_key as configured_conversation_key
 
 logger = logging.getLogger(__name__)
 
-MAX_BODY_BYTES = 1024 * 1024
 FALLBACK_UNSUPPORTED_TEXT = "Sorry, ik kan alleen tekst lezen. Wil je je vraag typen?"
 _IGNORED_TYPES = frozenset({"reaction", "system"})
 _REQUIRED = ("verify_token", "app_secret", "access_token", "phone_number_id")
@@ -71,7 +73,7 @@ def parse_messages(payload: dict[str, Any], phone_number_id: str) -> list[Inboun
 def _parse_one(raw: Any) -> Inbound | None:
     raw = _dict(raw)
     message_id, phone, kind = raw.get("id"), raw.get("from"), raw.get("type")
-    if not (isinstance(message_id, str) and message_id and isinstance(phone, str) and phone):
+    if not (isinstance(message_id, str) and message_id and isinstance(phone, str) and phone_digits(phone)):
         logger.warning("WhatsApp message without id or sender ignored.")
         return None
     if kind in _IGNORED_TYPES:
@@ -120,30 +122,42 @@ class WhatsAppInput(InputChannel):
         unsupported_text: str | None = None,
         content: ContentRepository | None = None,
         retry: RetryPolicy | None = None,
+        conversation_key: str | None = None,
+        limit: MessageLimit | None = None,
     ) -> None:
-        """``unsupported_text`` None: answer media with the content's ``unsupported_message``."""
+        """``unsupported_text`` None: answer media with the content's ``unsupported_message``.
+
+        ``conversation_key`` None: the key of bot.settings.conversation_key (CONVERSATION_KEY).
+        """
         self.verify_token = verify_token
         self._app_secret = app_secret.encode()
         self._access_token = access_token
         self.phone_number_id = phone_number_id
         self.api_base = api_base
         self._unsupported_text = unsupported_text
-        self._content = content
+        self._notices = ContentNotices(content)
+        self._key = conversation_key or configured_conversation_key()
+        self.limit = limit or MessageLimit(notices=self._notices)
         self._retry = retry
         redis = RedisLink(redis_url)
         self.seen = SeenMessages(redis, "whatsapp:seen:")
         self.options = OptionMemory(redis, "whatsapp:options:")
         self._tasks = BackgroundTasks("WhatsApp message handling")
 
-    def get_output_channel(self) -> WhatsAppOutput:
-        """Replies for every sender go through the configured business number."""
+    def get_output_channel(self, recipient: str | None = None) -> WhatsAppOutput:
+        """Replies go through the business number; ``recipient`` binds the customer's real number.
+
+        Unbound (Rasa's external events), the recipient id is a hashed conversation id, which cannot
+        be sent to: the output logs that and sends nothing.
+        """
         return WhatsAppOutput(
-            self._access_token, self.phone_number_id, self.options, self.api_base, self._retry
+            self._access_token, self.phone_number_id, self.options, self.api_base, self._retry, recipient
         )
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         """Routes: GET / (health), GET /webhook (Meta's verification), POST /webhook (messages)."""
         webhook = Blueprint("whatsapp_webhook", __name__)
+        apply_limits(webhook, self.limit)
 
         @webhook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
@@ -194,33 +208,32 @@ class WhatsAppInput(InputChannel):
         self, inbound: list[Inbound], on_new_message: Callable[[UserMessage], Awaitable[Any]]
     ) -> None:
         """Pass new messages to Rasa in order; answer unreadable ones without bothering Rasa."""
-        output = self.get_output_channel()
         for message in inbound:
             if not await self.seen.first_time(message.message_id):
                 logger.info("WhatsApp message delivered again; already handled.")
                 continue
+            output = self.get_output_channel(message.phone)
+            sender = conversation_id("whatsapp", message.phone, self._key)
             if message.text is None:
-                await output.send_text_message(message.phone, self._unsupported())
+                await output.send_text_message(sender, self._unsupported())
                 continue
-            text = message.text
-            if message.typed:
+            text, cut = self.limit.cut(message.text)
+            if cut:
+                await output.send_text_message(sender, self.limit.notice("whatsapp"))
+            elif message.typed:
                 text = choose_option(text, await self.options.take(message.phone)) or text
-            metadata = {"whatsapp_message_id": message.message_id, "whatsapp_phone": message.phone}
+            metadata = {"whatsapp_message_id": message.message_id}
             try:
                 await on_new_message(
-                    UserMessage(text, output, message.phone, input_channel=self.name(), metadata=metadata)
+                    UserMessage(text, output, sender, input_channel=self.name(), metadata=metadata)
                 )
             except Exception:
-                logger.exception("Rasa failed on a WhatsApp message; going on with the next one.")
+                logger.exception(
+                    "Rasa failed on a WhatsApp message (conversation %s); going on with the next one.", sender
+                )
 
     def _unsupported(self) -> str:
         """The reply to media and other unreadable messages; a content failure still gets a polite answer."""
         if self._unsupported_text is not None:
             return self._unsupported_text
-        try:
-            self._content = self._content or ContentRepository.from_env()
-            reply = self._content.current().message("unsupported_message", persona=None, channel="whatsapp")
-            return str(reply.text)
-        except Exception:
-            logger.exception("Content lookup of unsupported_message failed; sending the fixed text.")
-            return FALLBACK_UNSUPPORTED_TEXT
+        return self._notices.text("unsupported_message", "whatsapp", FALLBACK_UNSUPPORTED_TEXT)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import httpx
@@ -11,11 +12,17 @@ from bot.channels.http import RetryPolicy, masked, post_with_retry
 from bot.channels.render import Button, options_of, whatsapp_messages, whatsapp_needs_numbers
 from bot.channels.state import OptionMemory
 
+logger = logging.getLogger(__name__)
+
 DEFAULT_API_BASE = "https://graph.facebook.com/v19.0"
 
 
 class WhatsAppOutput(OutputChannel):
-    """Renders Rasa responses as WhatsApp messages; failures are logged, never raised into Rasa."""
+    """Renders Rasa responses as WhatsApp messages; failures are logged, never raised into Rasa.
+
+    Rasa addresses the hashed conversation id (``whatsapp:…``); the input channel binds the customer's
+    real number as ``recipient``, and every message goes there.
+    """
 
     @classmethod
     def name(cls) -> str:
@@ -28,34 +35,51 @@ class WhatsAppOutput(OutputChannel):
         options: OptionMemory,
         api_base: str = DEFAULT_API_BASE,
         retry: RetryPolicy | None = None,
+        recipient: str | None = None,
     ) -> None:
+        self._recipient = recipient
         self._url = f"{api_base.rstrip('/')}/{phone_number_id}/messages"
         self._headers = {"Authorization": f"Bearer {access_token}"}
         self._options = options
         self._retry = retry or RetryPolicy()
 
+    def _to(self, recipient_id: str) -> str | None:
+        """The phone number to send to: the bound one, or a raw number given by the caller."""
+        if self._recipient is not None:
+            return self._recipient
+        if ":" in recipient_id:
+            logger.warning("WhatsApp reply to a conversation id without a bound number dropped.")
+            return None
+        return recipient_id
+
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         """Send text (split at WhatsApp's 4096 characters); earlier numbered options become stale."""
-        await self._options.forget(recipient_id)
-        await self._send(recipient_id, whatsapp_messages(recipient_id, text or ""))
+        if (to := self._to(recipient_id)) is None:
+            return
+        await self._options.forget(to)
+        await self._send(to, whatsapp_messages(to, text or ""))
 
     async def send_text_with_buttons(
         self, recipient_id: str, text: str, buttons: list[Button], **kwargs: Any
     ) -> None:
         """Send reply buttons, a list, or numbered text whose typed number the input channel maps back."""
+        if (to := self._to(recipient_id)) is None:
+            return
         if whatsapp_needs_numbers(buttons):
-            await self._options.remember(recipient_id, options_of(buttons))
+            await self._options.remember(to, options_of(buttons))
         else:
-            await self._options.forget(recipient_id)
-        await self._send(recipient_id, whatsapp_messages(recipient_id, text or "", buttons))
+            await self._options.forget(to)
+        await self._send(to, whatsapp_messages(to, text or "", buttons))
 
     async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
         """Send an image by link."""
-        await self._send(recipient_id, [_message(recipient_id, {"type": "image", "image": {"link": image}})])
+        if (to := self._to(recipient_id)) is not None:
+            await self._send(to, [_message(to, {"type": "image", "image": {"link": image}})])
 
     async def send_custom_json(self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any) -> None:
         """Send a Graph API message body as given (e.g. a template) to the recipient."""
-        await self._send(recipient_id, [_message(recipient_id, json_message)])
+        if (to := self._to(recipient_id)) is not None:
+            await self._send(to, [_message(to, json_message)])
 
     async def _send(self, recipient_id: str, messages: list[dict[str, Any]]) -> None:
         """Post messages in order; stop at the first that fails so the customer never sees them shuffled."""

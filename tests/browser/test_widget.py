@@ -48,7 +48,7 @@ def test_conversation_quick_reply_and_history(seen: Visit, running_bot: RunningB
     assert seen.wait_for_bot(len(after_click))[: len(after_click)] == after_click
     assert QUESTION in seen.user_texts()
 
-    tracker = running_bot.tracker(session_id(seen))
+    tracker = running_bot.tracker("web:" + session_id(seen))
     assert tracker["latest_input_channel"] == "socketio"
     events = tracker["events"]
     assert isinstance(events, list)

@@ -8,7 +8,17 @@ import pytest
 
 from tests.channels.fake_graph import FakeGraphServer
 from tests.channels.sanic_server import Recorder, serve
-from tests.channels.whatsapp_webhook import channel
+from tests.channels.whatsapp_webhook import CONVERSATION_KEY, channel
+
+
+@pytest.fixture
+def conversation_key(monkeypatch: pytest.MonkeyPatch) -> str:
+    """Channels built from credentials read CONVERSATION_KEY from the environment, as in Rasa.
+
+    Not autouse: the e2e tests here must see the environment the running Rasa was started with.
+    """
+    monkeypatch.setenv("CONVERSATION_KEY", CONVERSATION_KEY)
+    return CONVERSATION_KEY
 
 
 @pytest.fixture

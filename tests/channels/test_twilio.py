@@ -13,6 +13,7 @@ from twilio.request_validator import RequestValidator
 
 from bot.channels.http import RetryPolicy
 from bot.channels.twilio import SignedTwilioInput
+from bot.conversation_ids import conversation_id
 from tests.channels.fake_graph import FakeGraphServer
 from tests.channels.sanic_server import Recorder, serve
 
@@ -21,6 +22,7 @@ TOKEN = "twilio-auth-token"
 NUMBER = "+3197000000000"
 SENDER = "+31612345678"
 PATH = "/webhooks/twilio/webhook"
+CONVERSATION_KEY = "conversation-key-for-tests"
 OPTIONS = [
     {"title": "Bereken je besparing", "payload": "/savings"},
     {"title": "Vraag offerte aan", "payload": "/quote_request"},
@@ -34,7 +36,11 @@ async def offer_options(message: UserMessage) -> None:
 
 
 def channel(api: FakeGraphServer, **overrides: Any) -> SignedTwilioInput:
-    settings: dict[str, Any] = {"api_base": api.url, "retry": RetryPolicy(attempts=2, base_delay=0.01)}
+    settings: dict[str, Any] = {
+        "api_base": api.url,
+        "retry": RetryPolicy(attempts=2, base_delay=0.01),
+        "conversation_key": CONVERSATION_KEY,
+    }
     return SignedTwilioInput(SID, TOKEN, NUMBER, **{**settings, **overrides})
 
 
@@ -62,9 +68,10 @@ def test_valid_signature_is_accepted(api: FakeGraphServer) -> None:
     [received] = recorder.messages
     assert (received.text, received.sender_id, received.input_channel) == (
         "Hoeveel kost een warmtepomp?",
-        SENDER,
+        conversation_id("sms", SENDER, CONVERSATION_KEY),
         "twilio",
     )
+    assert received.sender_id.startswith("sms:") and SENDER[1:] not in received.sender_id
 
 
 @pytest.mark.parametrize(
@@ -171,6 +178,7 @@ def test_failed_sends_are_logged_not_raised(api: FakeGraphServer, caplog: pytest
     assert TOKEN not in caplog.text
 
 
+@pytest.mark.usefixtures("conversation_key")
 def test_name_route_and_debug_mode() -> None:
     built = SignedTwilioInput.from_credentials(
         {"account_sid": SID, "auth_token": TOKEN, "twilio_number": NUMBER, "public_url": ""}

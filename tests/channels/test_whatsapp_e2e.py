@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import os
 import secrets
 import time
 from typing import Any
@@ -17,7 +18,9 @@ import pytest
 
 from bot.channels.render import whatsapp_markdown
 from bot.content import ContentRepository
-from bot.settings import PROJECT_ROOT
+from bot.content.select import Situation
+from bot.conversation_ids import conversation_id
+from bot.settings import PROJECT_ROOT, conversation_key
 from tests.channels.fake_graph import FakeGraphServer
 from tests.conftest import RunningBot
 
@@ -60,16 +63,26 @@ def replies(graph: FakeGraphServer, phone: str, at_least: int, timeout: float = 
     return graph.messages_to(phone)
 
 
+def whatsapp_conversation(bot: RunningBot, phone: str) -> str:
+    """The conversation id Rasa keeps for ``phone``, with the key the Rasa process was given."""
+    return conversation_id("whatsapp", phone, conversation_key({**os.environ, **bot.env}))
+
+
 def user_events(bot: RunningBot, phone: str, at_least: int = 1, timeout: float = 10) -> list[dict[str, Any]]:
     """The tracker is saved after the reply went out, so give it a moment (bounded)."""
     deadline = time.monotonic() + timeout
     while True:
-        events = bot.tracker(phone).get("events") or []
+        events = bot.tracker(whatsapp_conversation(bot, phone)).get("events") or []
         assert isinstance(events, list)
         found = [e for e in events if e.get("event") == "user"]
         if len(found) >= at_least or time.monotonic() > deadline:
             return found
         time.sleep(0.2)
+
+
+def bot_tracker_has_no_phone(bot: RunningBot, phone: str) -> bool:
+    tracker = bot.tracker(whatsapp_conversation(bot, phone))
+    return tracker["sender_id"] != phone and phone not in json.dumps(tracker)
 
 
 def test_question_reply_duplicate_and_unsigned(running_bot: RunningBot) -> None:
@@ -90,9 +103,9 @@ def test_question_reply_duplicate_and_unsigned(running_bot: RunningBot) -> None:
     [event] = user_events(running_bot, phone)
     assert event["text"] == QUESTION and event["input_channel"] == "whatsapp"
     assert (
-        event["metadata"]["whatsapp_message_id"] == message_id
-        and event["metadata"]["whatsapp_phone"] == phone
+        event["metadata"]["whatsapp_message_id"] == message_id and "whatsapp_phone" not in event["metadata"]
     )
+    assert bot_tracker_has_no_phone(running_bot, phone)
 
     sent = len(graph.messages_to(phone))
     assert deliver(running_bot, body).status_code == 200  # Meta retries the same message
@@ -118,6 +131,6 @@ def test_media_gets_the_unsupported_message_from_the_content(running_bot: Runnin
     assert deliver(running_bot, body).status_code == 200
     [reply] = replies(running_bot.fake_graph, phone, 1)
     content = ContentRepository(running_bot.journeys_dir, PROJECT_ROOT / "domain.yml").current()
-    expected = content.message("unsupported_message", persona=None, channel="whatsapp").text
+    expected = content.message("unsupported_message", Situation(channel="whatsapp")).text
     assert reply["type"] == "text" and reply["text"]["body"] == whatsapp_markdown(expected)
     assert user_events(running_bot, phone) == []

@@ -12,9 +12,11 @@ from rasa.core.channels.channel import UserMessage
 from bot.channels.whatsapp import FALLBACK_UNSUPPORTED_TEXT
 from bot.channels.whatsapp_output import WhatsAppOutput
 from bot.content import ContentRepository
+from bot.conversation_ids import conversation_id
 from tests.channels.fake_graph import FakeGraphServer
 from tests.channels.sanic_server import Recorder, serve
 from tests.channels.whatsapp_webhook import (
+    CONVERSATION_KEY,
     FIXTURES,
     PHONE,
     UNSUPPORTED,
@@ -33,8 +35,10 @@ def test_signed_text_reaches_rasa_with_metadata(url: str, recorder: Recorder) ->
     assert answer.status_code == 200
     [received] = recorder.wait_for(1)
     assert received.text == "Hoeveel kan ik besparen met zonnepanelen?"
-    assert received.sender_id == PHONE and received.input_channel == "whatsapp"
-    assert received.metadata == {"whatsapp_message_id": sent["id"], "whatsapp_phone": PHONE}
+    assert received.sender_id == conversation_id("whatsapp", PHONE, CONVERSATION_KEY)
+    assert received.sender_id.startswith("whatsapp:") and PHONE not in received.sender_id
+    assert received.input_channel == "whatsapp"
+    assert received.metadata == {"whatsapp_message_id": sent["id"]}
     assert isinstance(received.output_channel, WhatsAppOutput)
 
 

@@ -125,6 +125,7 @@ def test_messages_for_another_business_number_are_ignored(url: str, recorder: Re
     assert settle(url, recorder, 0) == []
 
 
+@pytest.mark.usefixtures("conversation_key")
 def test_from_credentials_requires_the_secrets() -> None:
     with pytest.raises(RasaException, match="app_secret"):
         WhatsAppInput.from_credentials({"verify_token": "v", "access_token": "a", "phone_number_id": "1"})

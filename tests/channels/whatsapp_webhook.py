@@ -23,6 +23,7 @@ NUMBER_ID = "109876543210"
 PHONE = "31612345678"
 PATH = "/webhooks/whatsapp/webhook"
 UNSUPPORTED = "Sorry, alleen tekst graag."
+CONVERSATION_KEY = "conversation-key-for-tests"
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "journeys"
 
 
@@ -35,6 +36,7 @@ def channel(graph: FakeGraphServer, **overrides: Any) -> WhatsAppInput:
         "api_base": graph.url,
         "unsupported_text": UNSUPPORTED,
         "retry": RetryPolicy(attempts=2, base_delay=0.01),
+        "conversation_key": CONVERSATION_KEY,
     }
     return WhatsAppInput(**{**settings, **overrides})
 
