@@ -38,6 +38,7 @@ DEVELOPMENT = ROOT / "tests" / "heldout" / "nlu.yml"
 DEVELOPMENT_UNCLEAR = ROOT / "tests" / "heldout" / "unclear.yml"
 TRAINING = ROOT / "data" / "nlu"
 DEFAULT_CONFIG = ROOT / "tests" / "eval" / "default_config.yml"
+DIET_CONFIG = ROOT / "tests" / "eval" / "diet_config.yml"
 # The targets on the blind set.
 TARGETS = {"phase_accuracy": 0.90, "intent_macro_f1": 0.85, "product_recall": 0.95}
 
@@ -241,6 +242,7 @@ def main() -> int:
         models = [
             ("ours", train_nlu(ROOT / "config.yml", TRAINING, out, "project")),
             ("rasa default", train_nlu(DEFAULT_CONFIG, TRAINING, out, "default")),
+            ("DIET + phase classifier", train_nlu(DIET_CONFIG, TRAINING, out, "diet")),
         ]
     for name, model in models:
         rows.append(evaluate(f"blind / {name}", model, blind, home))

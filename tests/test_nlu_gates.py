@@ -1,8 +1,8 @@
 """The NLU gates: the blind set stays blind, and the shipped model meets its floors on it.
 
 The blind set (tests/blind/) was written by people who never saw the training data; the
-development set (tests/heldout/) is tuned on. Floors are the measured figures minus a margin for
-TensorFlow's run-to-run variation on CPU (README, "Evaluation").
+development set (tests/heldout/) is tuned on. The floors are the targets of the
+understanding issue (README, "Evaluation").
 """
 
 from __future__ import annotations
@@ -22,7 +22,9 @@ from bot.phases import PHASES
 from bot.settings import PROJECT_ROOT
 
 BLIND = PROJECT_ROOT / "tests" / "blind"
-FLOORS = {"phase_accuracy": 0.0, "intent_macro_f1": 0.0, "product_recall": 0.95}
+# The issue's targets. The shipped NLU (logistic regressions) trains deterministically, so the
+# figures move only when the data or the code do.
+FLOORS = {"phase_accuracy": 0.90, "intent_macro_f1": 0.85, "product_recall": 0.95}
 
 
 def training_texts() -> list[str]:
