@@ -76,7 +76,15 @@ def _check_forget(args: argparse.Namespace) -> None:
 
 
 def _forget(args: argparse.Namespace, store: TouchpointStore) -> str:
-    counts = store.forget(args.sender_id)
+    """With --channel, SENDER_ID is the customer's phone number (or widget session id): the
+    conversation id is derived from it as the channel derives it, so an erasure request by phone works."""
+    sender = args.sender_id
+    if args.channel:
+        from bot.conversation_ids import conversation_id
+        from bot.settings import conversation_key
+
+        sender = conversation_id(args.channel, sender, conversation_key())
+    counts = store.forget(sender)
     return (
         f"Forgot the sender: removed {counts['touchpoints']} touchpoints, {counts['turns']} turns, "
         f"{counts['spooled']} spooled records and {counts['events']} conversation events."
@@ -116,6 +124,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     forget.add_argument(
         "sender_id", nargs="?", metavar="SENDER_ID", help="the sender id as the channel reports it"
+    )
+    forget.add_argument(
+        "--channel",
+        choices=("whatsapp", "sms", "web"),
+        help="SENDER_ID is a phone number (whatsapp, sms) or widget session id (web) on this channel",
     )
     forget.set_defaults(func=_guarded(_forget, _check_forget))
 

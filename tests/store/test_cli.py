@@ -65,6 +65,27 @@ def test_forget(recorded: None, database_url: str, capsys: pytest.CaptureFixture
     assert count_events(database_url, "visitor-1") == 0
 
 
+def test_forget_by_phone_number_finds_the_keyed_whatsapp_conversation(
+    env: dict[str, str],
+    database_url: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from bot.conversation_ids import conversation_id
+    from bot.settings import conversation_key
+
+    monkeypatch.setenv("CONVERSATION_KEY", "k" * 32)
+    keyed = conversation_id("whatsapp", "+31612345678", conversation_key())
+    store = TouchpointStore(database_url, KEY, tmp_path / "spool", database_url)
+    store.record_turn(turn(keyed, session=datetime.now(timezone.utc)))
+    store.close()
+    save_rasa_conversation(database_url, keyed, ["hoi"], at=datetime.now(timezone.utc))
+    assert main(["forget", "--channel", "whatsapp", "+31 6 12345678"]) == 0
+    assert "removed 1 touchpoints, 1 turns" in capsys.readouterr().out
+    assert count_events(database_url, keyed) == 0
+
+
 def test_purge_with_the_default_retention(
     recorded: None, database_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
