@@ -13,7 +13,7 @@ from bot.address import detect_address
 from bot.content import JourneyBook, Reply
 from bot.content.select import Button, Situation
 from bot.nps import should_ask
-from bot.understanding import Reading, Understanding, understand
+from bot.understanding import FALLBACK_INTENT, Reading, Understanding, understand
 
 CLOSING_INTENTS = frozenset({"thanks", "goodbye"})
 HANDOFF_INTENTS = frozenset({"request_human"})
@@ -151,14 +151,24 @@ class _Turn:
         return Answer(replies=self.replies, memory=self.memory, intent=self.intent, outcome=outcome, **extra)
 
 
+def _understand(book: JourneyBook, visit: Visit) -> Understanding:
+    memory = visit.memory
+    settled = bool(memory.owned_products) and memory.phase in OWNING_PHASES
+    return understand(visit.reading, book.home_phases, memory.phase, settled)
+
+
 def answer(book: JourneyBook, visit: Visit) -> Answer:
     """Answer a recognised message with content for the visitor's phase, product, persona and channel."""
-    understood = understand(visit.reading, book.home_phases, visit.memory.phase)
+    if book.only_products(visit.text):
+        return fallback(book, visit)
+    understood = _understand(book, visit)
     turn = _Turn(book, visit, understood)
     if book.phase_of(turn.intent) is None:
         return _general(turn)
     already = set(visit.memory.owned_products)
-    if turn.memory.phase in book.sales_phases and turn.mentioned and set(turn.mentioned) <= already:
+    # Before the order only: adding a panel to an order ("bijbestellen") is not a sales pitch.
+    selling = turn.memory.phase in book.sales_phases and book.phase_of(turn.intent) not in OWNING_PHASES
+    if selling and turn.mentioned and set(turn.mentioned) <= already:
         turn.say("already_owned")
         result = turn.answer("answered")
         result.notes.append("sales content withheld: the visitor already owns " + ", ".join(turn.mentioned))
@@ -200,7 +210,13 @@ def _general(turn: _Turn) -> Answer:
 
 def fallback(book: JourneyBook, visit: Visit) -> Answer:
     """Not understood: ask which of two close topics was meant, else offer choices rather than guess."""
-    understood = understand(visit.reading, book.home_phases, visit.memory.phase)
+    understood = _understand(book, visit)
+    if book.only_products(visit.text):
+        understood = replace(
+            understood, phase=visit.memory.phase
+        )  # a product name says nothing of the situation
+    elif understood.intent != FALLBACK_INTENT:
+        return answer(book, visit)  # a persona statement that carries a question: answer the question
     turn = _Turn(book, visit, understood)
     if understood.clarify is not None:
         journey = book.journey_for(turn.memory.persona)

@@ -18,9 +18,11 @@ FALLBACK_INTENT = "nlu_fallback"
 CARRIER_INTENTS = frozenset({"inform_customer_type", "greet"})
 # The topic's home phase gets this bonus over the phase classifier's probabilities, the
 # conversation's current phase this one: HOME_BONUS chosen on the development set
-# (`scripts/evaluate.py --tune`), STAY_BONUS by hand (first messages cannot measure it).
+# (`scripts/evaluate.py --tune`), STAY_BONUS from ten test conversations (docs/conversations/):
+# a customer with an installed heat pump asking "kan ik die factuur in termijnen betalen?" stays
+# in aftercare, while "hoe werkt een thuisbatterij?" (a clear orientation) still moves back.
 HOME_BONUS = 0.2
-STAY_BONUS = 0.10
+STAY_BONUS = 0.3
 # A carrier intent yields to a topic when the phase classifier sees a phase this clearly and the
 # topic is among DIET's two best intents with at least this confidence.
 CARRIER_PHASE_MIN = 0.5
@@ -77,15 +79,19 @@ def _topics(reading: Reading, home: Mapping[str, str]) -> list[tuple[str, float]
     return [(name, confidence) for name, confidence in reading.intent_ranking if name in home]
 
 
-def resolve_phase(home_phase: str, reading: Reading, previous: str | None) -> str:
-    """The phase classifier's view, nudged towards the topic's home phase and towards staying put."""
+def resolve_phase(home_phase: str, reading: Reading, previous: str | None, settled: bool = False) -> str:
+    """The phase classifier's view, nudged towards the topic's home phase and towards staying put.
+
+    `settled`: the visitor owns what they bought and is past the purchase; staying counts double,
+    so only a clear new situation (orienting on another product) moves them back.
+    """
     scores = {phase: 0.0 for phase in PHASES}
     for name, probability in reading.phase_ranking:
         if name in scores:
             scores[name] = probability
     scores[home_phase] += HOME_BONUS
     if previous in scores:
-        scores[previous] += STAY_BONUS
+        scores[previous] += STAY_BONUS * (2 if settled else 1)
     return max(PHASES, key=lambda phase: scores[phase])
 
 
@@ -96,11 +102,18 @@ def _clarification(reading: Reading, home: Mapping[str, str]) -> tuple[str, str]
     return None
 
 
-def understand(reading: Reading, home: Mapping[str, str], previous: str | None) -> Understanding:
+def understand(
+    reading: Reading, home: Mapping[str, str], previous: str | None, settled: bool = False
+) -> Understanding:
     """`home` maps each topic intent to its home phase; general intents are not in it."""
     intent = reading.intent
     if intent == FALLBACK_INTENT:
-        return Understanding(intent, _clear_phase(reading) or previous, _clarification(reading, home))
+        best_two = [name for name, _ in reading.intent_ranking if name != FALLBACK_INTENT][:2]
+        carried = _carried_topic(reading, home) if CARRIER_INTENTS & set(best_two) else None
+        if carried is None:
+            return Understanding(intent, _clear_phase(reading) or previous, _clarification(reading, home))
+        intent = carried
+        return Understanding(intent, resolve_phase(home[intent], reading, previous, settled))
     if intent in CARRIER_INTENTS:
         carried = _carried_topic(reading, home)
         if carried is None:
@@ -108,7 +121,7 @@ def understand(reading: Reading, home: Mapping[str, str], previous: str | None) 
         intent = carried
     if intent not in home:
         return Understanding(intent, previous)
-    return Understanding(intent, resolve_phase(home[intent], reading, previous))
+    return Understanding(intent, resolve_phase(home[intent], reading, previous, settled))
 
 
 def _clear_phase(reading: Reading) -> str | None:
@@ -122,7 +135,7 @@ def _carried_topic(reading: Reading, home: Mapping[str, str]) -> str | None:
     phase_name, phase_confidence = reading.phase_ranking[0] if reading.phase_ranking else ("none", 0.0)
     if phase_name not in PHASES or phase_confidence < CARRIER_PHASE_MIN:
         return None
-    best = [name for name, _ in reading.intent_ranking[:2]]
+    best = [name for name, _ in reading.intent_ranking if name != FALLBACK_INTENT][:2]
     topics = [(name, c) for name, c in _topics(reading, home) if name in best and c >= CARRIER_TOPIC_MIN]
     return topics[0][0] if topics else None
 

@@ -8,7 +8,7 @@ from collections.abc import Collection, Iterable
 from bot.content.crosscheck import DEFAULT_JOURNEY
 from bot.content.formal import FormalRewriter
 from bot.content.model import CommonFile, IntentContent, Journey, Persona
-from bot.content.products import ProductMatcher
+from bot.content.products import COMPOUND_MIN, ProductMatcher
 from bot.content.select import Reply, Situation, build_reply, keyword_pattern, normalise
 
 
@@ -30,6 +30,10 @@ class JourneyBook:
         }
         self._persona_patterns = self._patterns((p.id, p.recognise.keywords) for p in personas)
         self._products = ProductMatcher((p.id, p.keywords) for p in common.products)
+        self._persona_compounds = ProductMatcher(
+            (p.id, [k for k in p.recognise.keywords if len(k) >= COMPOUND_MIN and " " not in k])
+            for p in personas
+        )
         self.formal = FormalRewriter((r.informal, r.formal) for r in common.formal_rewrites)
         self._informal = {
             journey_id for journey_id, journey in journeys.items() if journey.address == "informal"
@@ -84,18 +88,25 @@ class JourneyBook:
         return DEFAULT_JOURNEY
 
     def detect_persona(self, text: str) -> str | None:
-        """The longest keyword wins ('vereniging van eigenaren' beats 'eigenaren'); ties go to the first."""
+        """The longest whole keyword wins ('vereniging van eigenaren' beats 'eigenaren'); without one, a
+        long keyword inside a compound counts ('autoschadebedrijf' is a business)."""
         plain = normalise(text)
         best: tuple[int, str] | None = None
         for persona_id, pattern in self._persona_patterns:
             length = max((len(match.group()) for match in pattern.finditer(plain)), default=0)
             if length and (best is None or length > best[0]):
                 best = (length, persona_id)
-        return best[1] if best else None
+        if best:
+            return best[1]
+        compounds = self._persona_compounds.find(text)
+        return compounds[0] if compounds else None
 
     def detect_products(self, text: str) -> list[str]:
         """Products named in the text, in the order they are first named."""
         return self._products.find(text)
+
+    def only_products(self, text: str) -> bool:
+        return self._products.only_products(text)
 
     def label(self, intent: str, journey_id: str) -> str | None:
         """The short title of a topic, for the button when the assistant asks which topic was meant."""

@@ -17,6 +17,7 @@ COMPOUND_MIN = 7
 # Words this long also count with one typo, and with two from twice this length.
 TYPO_MIN = 7
 _PLURALS = ("en", "s", "tje", "tjes", "n")
+_FILLERS = frozenset({"de", "het", "een", "mijn", "onze", "ons", "die", "dat", "en", "of"})
 
 
 def _distance(a: str, b: str, limit: int) -> int:
@@ -63,6 +64,16 @@ class ProductMatcher:
             limit = 2 if len(keyword) >= 2 * TYPO_MIN else 1
             return _distance(token, keyword, limit) <= limit
         return False
+
+    def only_products(self, text: str) -> bool:
+        """The message is nothing but a product name ("warmtepomp?", "de accu"): there is no question yet."""
+        tokens = [t for t in _TOKEN.findall(normalise(text)) if t not in _FILLERS]
+        if not tokens or len(tokens) > 3:
+            return False
+        joined = " ".join(tokens)
+        return all(self.find(token) for token in tokens) or any(
+            joined == phrase for _, phrase in self._phrases
+        )
 
     def find(self, text: str) -> list[str]:
         """Product ids in the order of their first mention."""

@@ -73,14 +73,13 @@ def test_suggested_buttons_lead_to_the_next_phase(running_bot: RunningBot) -> No
 @pytest.mark.parametrize(
     "message",
     [
-        "",
         "a" * 10_000,
         "😀😀🙈🔥",
         "<script>alert('x')</script><b>hallo</b>",
         "'; DROP TABLE events; --",
         "SELECT * FROM touchpoints WHERE 1=1",
     ],
-    ids=["empty", "10k-chars", "emoji", "html", "sql-drop", "sql-select"],
+    ids=["10k-chars", "emoji", "html", "sql-drop", "sql-select"],  # an empty message is a 400: test_edge_bad_input
 )
 def test_bad_input_gets_an_answer_and_no_markup_echo(running_bot: RunningBot, message: str) -> None:
     sender = new_sender()

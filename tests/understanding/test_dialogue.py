@@ -44,7 +44,7 @@ def test_a_heat_pump_question_for_an_old_house_is_about_heat_pumps(book: Journey
 
 def test_a_follow_up_keeps_the_product_and_moves_on_in_the_journey(book: JourneyBook) -> None:
     first = answer(book, visit("hoe werkt een warmtepomp eigenlijk?", "how_it_works"))
-    follow = answer(book, visit("en wat kost dat?", "price", first.memory))
+    follow = answer(book, visit("en wat kost dat?", "price", first.memory, phases=(("consideration", 0.6),)))
     assert first.memory.phase == "orientation"
     assert (follow.memory.product, follow.memory.phase) == ("warmtepomp", "consideration")
     assert "product=warmtepomp" in (follow.content_id or "")
@@ -141,6 +141,45 @@ def test_a_product_name_alone_asks_what_about_it(book: JourneyBook) -> None:
     result = fallback(book, parse)
     assert result.outcome == "fallback" and result.memory.phase is None
     assert "warmtepomp" in result.replies[0].text.lower()
+
+
+def test_a_customer_after_installation_stays_in_service_when_the_situation_is_unclear(
+    book: JourneyBook,
+) -> None:
+    owner = Memory(phase="aftercare", owned_products=("warmtepomp",))
+    parse = visit("kan ik die factuur in termijnen betalen?", "payment", owner,
+                  phases=(("purchase", 0.45), ("aftercare", 0.3), ("decision", 0.2)))  # fmt: skip
+    assert answer(book, parse).memory.phase == "aftercare"
+
+
+def test_adding_to_an_order_of_an_owned_product_is_not_refused_as_a_sale(book: JourneyBook) -> None:
+    ordered = Memory(phase="purchase", owned_products=("zonnepanelen",))
+    result = answer(book, visit("kan ik nog een extra paneel bijbestellen?", "change_order", ordered))
+    assert not (result.content_id or "").startswith("general/already_owned")
+
+
+def test_a_persona_statement_that_fell_back_still_answers_the_question(book: JourneyBook) -> None:
+    text = "Ik ben voorzitter van een VvE met 36 appartementen. We willen zonnepanelen op het platte dak."
+    parse = visit(text, FALLBACK_INTENT, phases=(("orientation", 0.7),),
+                  ranking=((FALLBACK_INTENT, 0.8), ("inform_customer_type", 0.3), ("suitability", 0.29)))  # fmt: skip
+    result = fallback(book, parse)
+    assert result.intent == "suitability" and result.memory.persona == "vve_board"
+    # The same when the topic is first and the persona statement second (as the model parses it).
+    parse = visit(text, FALLBACK_INTENT, phases=(("orientation", 0.62),),
+                  ranking=((FALLBACK_INTENT, 0.2), ("suitability", 0.2), ("inform_customer_type", 0.19)))  # fmt: skip
+    assert fallback(book, parse).intent == "suitability"
+
+
+def test_a_product_name_alone_is_a_question_to_ask_back_even_when_nlu_guesses(book: JourneyBook) -> None:
+    result = answer(book, visit("warmtepomp?", "how_it_works", phases=(("orientation", 0.7),)))
+    assert result.outcome == "fallback" and result.memory.phase is None
+    assert result.memory.product == "warmtepomp"
+
+
+def test_a_business_in_a_compound_word_is_recognised(book: JourneyBook) -> None:
+    result = answer(book, visit("Ik heb een autoschadebedrijf, valt dat onder de EIA?", "subsidy"))
+    assert result.memory.persona == "mkb_owner"
+    assert (result.content_id or "").startswith("business/")
 
 
 def test_gibberish_keeps_the_phase(book: JourneyBook) -> None:
