@@ -79,7 +79,13 @@ def test_suggested_buttons_lead_to_the_next_phase(running_bot: RunningBot) -> No
         "'; DROP TABLE events; --",
         "SELECT * FROM touchpoints WHERE 1=1",
     ],
-    ids=["10k-chars", "emoji", "html", "sql-drop", "sql-select"],  # an empty message is a 400: test_edge_bad_input
+    ids=[
+        "10k-chars",
+        "emoji",
+        "html",
+        "sql-drop",
+        "sql-select",
+    ],  # an empty message is a 400: test_edge_bad_input
 )
 def test_bad_input_gets_an_answer_and_no_markup_echo(running_bot: RunningBot, message: str) -> None:
     sender = new_sender()
