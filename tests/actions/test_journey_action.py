@@ -38,12 +38,15 @@ def tracker_for(
     channel: str = "rest",
     entities: list[dict[str, Any]] | None = None,
     sender: str = "visitor-1",
+    phase: str | None = None,
 ) -> Tracker:
+    """`phase`: what the phase classifier read from the text (as Rasa's parse would carry it)."""
     latest = {
         "text": text,
         "intent": {"name": intent, "confidence": 0.93},
         "entities": entities or [],
         "intent_ranking": [],
+        "journey_phase_ranking": [{"name": phase, "confidence": 0.85}] if phase else [],
     }
     events = [
         {"event": "session_started", "timestamp": 1_700_000_000.0},
@@ -105,7 +108,10 @@ def test_persona_button_sets_the_persona() -> None:
 
 def test_no_sales_pitch_for_a_product_the_customer_owns() -> None:
     owned = {"journey_phase": "use", "owned_products": ["zonnepanelen"]}
-    messages, slots = run(ActionJourneyReply(), tracker_for("wat kosten zonnepanelen?", "price", slots=owned))
+    messages, slots = run(
+        ActionJourneyReply(),
+        tracker_for("wat kosten zonnepanelen?", "price", slots=owned, phase="consideration"),
+    )
     assert slots["journey_phase"] == "consideration"
     assert not any(
         button.get("payload") == "/quote_request" for message in messages for button in message["buttons"]
@@ -149,7 +155,9 @@ def test_a_customer_in_use_asking_about_a_second_product_starts_a_new_orientatio
     customer = {"journey_phase": "use", "owned_products": ["zonnepanelen"]}
     messages, slots = run(
         ActionJourneyReply(),
-        tracker_for("hoe werkt een warmtepomp eigenlijk?", "how_it_works", slots=customer),
+        tracker_for(
+            "hoe werkt een warmtepomp eigenlijk?", "how_it_works", slots=customer, phase="orientation"
+        ),
     )
     assert slots["journey_phase"] == "orientation"
     assert slots["owned_products"] == ["zonnepanelen"], "asking about a product is not owning it"
