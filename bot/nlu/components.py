@@ -9,6 +9,7 @@ the Rasa imports here.
 from __future__ import annotations
 
 import logging
+from abc import abstractmethod
 from typing import Any
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -84,11 +85,13 @@ class _TextComponent(GraphComponent):
             model = None
         return cls(config, model_storage, resource, model)
 
+    @abstractmethod
     def label(self, message: Message) -> str:
-        raise NotImplementedError
+        """The training label of one example."""
 
+    @abstractmethod
     def annotate(self, message: Message, ranking: Ranking) -> None:
-        raise NotImplementedError
+        """Put the ranking on the parsed message."""
 
     def train(self, training_data: TrainingData) -> Resource:
         examples = [m for m in training_data.intent_examples if m.get(TEXT)]
