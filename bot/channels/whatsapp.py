@@ -72,7 +72,8 @@ def parse_messages(payload: dict[str, Any], phone_number_id: str) -> list[Inboun
 
 def _parse_one(raw: Any) -> Inbound | None:
     raw = _dict(raw)
-    message_id, phone, kind = raw.get("id"), raw.get("from"), raw.get("type")
+    message_id, phone = raw.get("id"), raw.get("from")
+    kind = raw.get("type") if isinstance(raw.get("type"), str) else None
     if not (isinstance(message_id, str) and message_id and isinstance(phone, str) and phone_digits(phone)):
         logger.warning("WhatsApp message without id or sender ignored.")
         return None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from bot.channels.rest import BadRequest, parse_body
@@ -83,6 +83,8 @@ def whatsapp_messages() -> st.SearchStrategy[Any]:
 
 @settings(max_examples=400)
 @given(payload=whatsapp_messages())
+@example(payload={"entry": [{"changes": [{"value": {"messages": [{"from": "0", "id": "0", "type": []}]}}]}]})
+@example(payload={"entry": [{"changes": [{"value": {"messages": [{"from": "31", "id": "1", "type": {}}]}}]}]})
 def test_whatsapp_payloads_give_well_formed_messages(payload: dict[str, Any]) -> None:
     for message in parse_messages(payload, NUMBER_ID):
         assert isinstance(message.message_id, str) and message.message_id
