@@ -25,7 +25,7 @@ from bot.channels import channel_of
 from bot.content import ContentError
 from bot.content.model import GENERAL_INTENTS
 from bot.content.select import Situation
-from bot.nps import category, split_score_and_reason
+from bot.nps import category, declines_to_score, split_score_and_reason
 from bot.store.records import MAX_REASON_CHARS
 
 logger = logging.getLogger(__name__)
@@ -74,12 +74,14 @@ def _no_reason(text: str) -> bool:
 def interrupts(intent: str, text: str, asked: str) -> bool:
     """A question or request rather than an answer to the question the form asked.
 
-    A score in the message is always an answer. Without one: a request for a person, a topic with a
+    A score in the message is always an answer, and so is declining to give one. Without one: a request for a person, a topic with a
     phase while the score is asked ("Hoe meld ik dat aan?"), or a question mark. A topic during
     the reason question is usually the reason itself ("de monteur was te laat"), so it is kept.
     """
     if asked == "nps_score" and split_score_and_reason(text)[0] is not None:
         return False
+    if asked == "nps_score" and "?" not in text and declines_to_score(text):
+        return False  # "Ik ben nog geen klant, dat kan ik niet beoordelen" answers: no score
     if intent == "request_human":
         return True
     if asked == "nps_score" and intent not in GENERAL_INTENTS and intent != FALLBACK_INTENT:
@@ -171,7 +173,7 @@ class ValidateNpsForm(FormValidationAction):
         """A score (with its reason, if given in the same answer); else count the failed attempt.
 
         The first unreadable answer is asked again (action_ask_nps_score then says nps_retry); the
-        second ends the form politely, with nps_score still empty so the submit stores nothing.
+        second, or a refusal to score, ends the form politely, with nps_score still empty so the submit stores nothing.
         """
         score, reason = split_score_and_reason("" if slot_value is None else str(slot_value))
         if score is not None:
@@ -179,7 +181,8 @@ class ValidateNpsForm(FormValidationAction):
             if reason:
                 values["nps_reason"] = reason[:MAX_REASON_CHARS]
             return values
-        attempts = _attempts(tracker) + 1
+        text = "" if slot_value is None else str(slot_value)
+        attempts = MAX_ATTEMPTS if declines_to_score(text) else _attempts(tracker) + 1
         if attempts < MAX_ATTEMPTS:
             return {"nps_score": None, "nps_attempts": attempts}
         _say(dispatcher, tracker, "nps_give_up")

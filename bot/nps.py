@@ -190,6 +190,26 @@ def split_score_and_reason(text: str) -> tuple[int | None, str | None]:
     return score, _reason(rest)
 
 
+# "I will not (or cannot) give a score": the form stops politely instead of answering it as a topic.
+# "geen idee" / "weet ik niet" are not refusals: they are asked once more, like any unreadable answer.
+_DECLINE = re.compile(
+    r"(?<!\w)(?:"
+    r"(?:kan|kun|wil|ga)\s+(?:ik|je|jij|u)\s+(?:\w+\s+){0,3}?(?:niet|geen)\s+(?:\w+\s+){0,2}?"
+    r"(?:beoordelen|zeggen|geven|invullen|scoren|antwoorden)"
+    r"|(?:nog\s+)?geen\s+(?:klant|cijfer|score|mening)"
+    r"|niet\s+(?:te\s+)?beoordelen|liever\s+niet|sla\s+(?:\w+\s+)?over"
+    r"|geen\s+zin|niet\s+van\s+toepassing|nvt|n\.v\.t"
+    r")(?!\w)",
+    re.IGNORECASE,
+)
+
+
+def declines_to_score(text: str) -> bool:
+    """The answer refuses to give a score ("Ik ben nog geen klant, dat kan ik niet beoordelen")."""
+    prefix = text[:PARSE_PREFIX_CHARS]
+    return split_score_and_reason(prefix)[0] is None and _DECLINE.search(prefix) is not None
+
+
 def _reason(rest: str) -> str | None:
     reason = rest
     while (lead_in := _LEAD_IN.match(reason)) is not None:

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.nps import category, nps, parse_score, should_ask, split_score_and_reason
+from bot.nps import category, declines_to_score, nps, parse_score, should_ask, split_score_and_reason
 
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=timezone.utc)
 SERVICE = ("delivery", "use", "aftercare")
@@ -302,3 +302,21 @@ def test_should_ask_reads_naive_datetimes_as_utc() -> None:
     naive_now = NOW.replace(tzinfo=None)
     assert should_ask("use", NOW - timedelta(days=31), naive_now, SERVICE, 30) is True
     assert should_ask("use", (NOW - timedelta(days=1)).replace(tzinfo=None), NOW, SERVICE, 30) is False
+
+
+@pytest.mark.parametrize(
+    ("text", "declines"),
+    [
+        ("Ik ben nog geen klant van u, dus dat kan ik niet beoordelen.", True),
+        ("Dat kan ik nog niet zeggen", True),
+        ("liever niet", True),
+        ("Ik geef geen cijfer", True),
+        ("n.v.t.", True),
+        ("geen 10 maar een 8", False),  # a score is an answer
+        ("geen idee", False),  # unsure, asked once more
+        ("de monteur kwam niet", False),
+        ("8", False),
+    ],
+)
+def test_declining_to_score_is_recognised(text: str, declines: bool) -> None:
+    assert declines_to_score(text) is declines

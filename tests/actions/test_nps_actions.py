@@ -123,6 +123,22 @@ def test_the_second_unreadable_answer_ends_the_form_politely() -> None:
     assert [message["text"] for message in messages] == [expected("nps_give_up", tracker)]
 
 
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "Ik ben nog geen klant van u, dus dat kan ik niet beoordelen.",
+        "Liever niet.",
+        "ik wil geen cijfer geven",
+        "sla maar over",
+    ],
+)
+def test_declining_to_score_ends_the_form_at_once(answer: str) -> None:
+    tracker = form_tracker(answer)
+    messages, slots = run(ValidateNpsForm(), tracker)
+    assert slots == {"nps_score": None, "nps_attempts": 2, "requested_slot": None}
+    assert [message["text"] for message in messages] == [expected("nps_give_up", tracker)]
+
+
 @pytest.mark.parametrize("answer", ["11", "-3", "honderd", "", "x" * 10_000])
 def test_impossible_scores_are_unreadable(answer: str) -> None:
     _, slots = run(ValidateNpsForm(), form_tracker(answer))
@@ -210,6 +226,8 @@ def test_after_giving_up_submit_stores_nothing_and_says_nothing() -> None:
         ("de monteur was te laat", "delay", "nps_reason", False),  # a topic as the reason
         ("bedankt?", "thanks", "nps_score", False),
         ("geen idee", "nlu_fallback", "nps_score", False),
+        ("Ik ben nog geen klant van u, dus dat kan ik niet beoordelen.", "referral", "nps_score", False),
+        ("liever niet, wat kost een batterij?", "price", "nps_score", True),  # the question wins
     ],
 )
 def test_what_interrupts_the_form(text: str, intent: str, asked: str, expected: bool) -> None:

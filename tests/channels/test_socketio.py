@@ -51,23 +51,25 @@ class Widget:
         await self.client.emit("session_request", {"session_id": session_id})
         return await asyncio.wait_for(self.confirmed.get(), 5)
 
-    async def say(self, session_id: str, text: str, replies: int = 1, **extra: Any) -> list[dict[str, Any]]:
+    async def say(
+        self, session_id: str, text: str, replies: int = 1, wait: float = 15, **extra: Any
+    ) -> list[dict[str, Any]]:
         before = len(self.replies)
         await self.client.emit("user_uttered", {"message": text, "session_id": session_id, **extra})
-        deadline = time.monotonic() + 15
+        deadline = time.monotonic() + wait
         while len(self.replies) < before + replies and time.monotonic() < deadline:
             await asyncio.sleep(0.02)
         return self.replies[before:]
 
 
 async def conversation(
-    base: str, session_id: str, text: str, replies: int = 1, **connect: Any
+    base: str, session_id: str, text: str, replies: int = 1, wait: float = 15, **connect: Any
 ) -> tuple[str, list[dict[str, Any]]]:
     widget = Widget()
     await widget.connect(base, **connect)
     try:
         confirmed = await widget.session(session_id)
-        answered = await widget.say(confirmed, text, replies, customData={"language": "nl"})
+        answered = await widget.say(confirmed, text, replies, wait, customData={"language": "nl"})
     finally:
         await widget.client.disconnect()
     return confirmed, answered
@@ -95,6 +97,31 @@ def test_replies_reach_the_widget_with_session_persistence() -> None:
     [message] = recorder.messages
     assert message.sender_id == "web:sessie-123" and message.input_channel == "socketio"
     assert message.metadata == {"language": "nl"}
+
+
+class CoroutineRoomsServer(socketio.AsyncServer):
+    """python-socketio from 5.10 on: ``enter_room`` is a coroutine, which Rasa 3.6 calls without ``await``."""
+
+    async def enter_room(self, sid: str, room: str, namespace: str | None = None) -> None:  # type: ignore[override]
+        super().enter_room(sid, room, namespace=namespace)
+
+
+@pytest.mark.parametrize("fixed", [True, False], ids=["ours", "rasa-stock"])
+def test_with_a_coroutine_enter_room_only_the_fixed_channel_delivers_replies(
+    fixed: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import rasa.core.channels.socketio as rasa_socketio
+
+    from bot.channels import socketio as ours
+
+    monkeypatch.setattr(ours if fixed else rasa_socketio, "AsyncServer", CoroutineRoomsServer)
+    settings = {"session_persistence": True, "socketio_path": "/socket.io"}
+    built = (FixedSocketIOInput if fixed else rasa_socketio.SocketIOInput).from_credentials(settings)
+    recorder = Recorder(answer)
+    with serve(built, recorder) as base:
+        _, replies = asyncio.run(conversation(base, "sessie-9", "Hallo", wait=3))
+    assert len(recorder.messages) == 1
+    assert [reply.get("text") for reply in replies] == (["Je zei: Hallo"] if fixed else [])
 
 
 @pytest.mark.parametrize("requested", ["", "a" * 65, "../etc", "web:x"])
