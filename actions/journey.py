@@ -12,7 +12,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.runtime import content, record_message, store
+from actions.runtime import content, last_nps_at, record_message
 from bot import dialogue
 from bot.channels import channel_of
 from bot.content import ContentError, JourneyBook, Reply
@@ -35,8 +35,17 @@ def _memory(tracker: Tracker) -> dialogue.Memory:
     )
 
 
-def build_visit(tracker: Tracker, now: datetime, *, with_nps: bool) -> dialogue.Visit:
-    """The last NPS date is looked up only where a closing message may lead to the question."""
+async def nps_lookup(tracker: Tracker, book: JourneyBook) -> datetime | None:
+    """The last NPS date, looked up only for a closing message in a phase where the question may come."""
+    intent = Reading.from_parse(tracker.latest_message or {}).intent
+    phase = tracker.get_slot("journey_phase")
+    if intent not in dialogue.CLOSING_INTENTS or phase not in book.nps_ask_after_phases:
+        return None
+    return await last_nps_at(tracker.sender_id)
+
+
+def build_visit(tracker: Tracker, now: datetime, *, last_nps: datetime | None = None) -> dialogue.Visit:
+    """The visit as the journey rules see it; `last_nps` only where a closing message needs it."""
     latest = tracker.latest_message or {}
     entities = {entity.get("entity"): entity.get("value") for entity in latest.get("entities", [])}
     persona_entity = entities.get("persona")
@@ -47,7 +56,8 @@ def build_visit(tracker: Tracker, now: datetime, *, with_nps: bool) -> dialogue.
         now=now,
         memory=_memory(tracker),
         persona_entity=persona_entity if isinstance(persona_entity, str) else None,
-        last_nps_at=store().last_nps_at(tracker.sender_id) if with_nps else None,
+        last_nps_at=last_nps,
+        sender_id=tracker.sender_id,
     )
 
 
@@ -89,14 +99,16 @@ class JourneyAction(Action, ABC):
     ) -> list[EventType]:
         now = datetime.now(timezone.utc)
         try:
-            visit = build_visit(tracker, now, with_nps=self.decides_nps)
-            result = self.rule(content().current(), visit)
+            book = content().current()
+            last_nps = await nps_lookup(tracker, book) if self.decides_nps else None
+            visit = build_visit(tracker, now, last_nps=last_nps)
+            result = self.rule(book, visit)
         except ContentError:
             logger.exception("journey content could not be loaded")
             dispatcher.utter_message(text=content().error_text())
             return []
         send(dispatcher, result.replies)
-        record_message(
+        await record_message(
             tracker,
             persona=result.persona,
             phase=result.phase,
@@ -104,6 +116,8 @@ class JourneyAction(Action, ABC):
             content_id=result.content_id,
             outcome=result.outcome,
             at=visit.now,
+            product=result.memory.product,
+            experiment_arm=result.experiment_arm,
         )
         events = memory_events(result.memory)
         if self.decides_nps:

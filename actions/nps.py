@@ -20,7 +20,7 @@ from rasa_sdk.events import ActionExecutionRejected, ActiveLoop, EventType, Foll
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.runtime import content, record_message, session_started_at, store
+from actions.runtime import content, record_message, record_nps, session_started_at
 from bot.channels import channel_of
 from bot.content import ContentError
 from bot.content.model import GENERAL_INTENTS
@@ -137,9 +137,9 @@ class ValidateNpsForm(FormValidationAction):
             return await super().run(dispatcher, tracker, domain)
         text = str(tracker.latest_message.get("text") or "")
         if interrupts(intent, text, asked):
-            return self._leave(dispatcher, tracker, asked, intent)
+            return await self._leave(dispatcher, tracker, asked, intent)
         question = "nps_question" if asked == "nps_score" else "nps_reason_question"
-        record_message(
+        await record_message(
             tracker,
             persona=tracker.get_slot("persona"),
             phase=tracker.get_slot("journey_phase"),
@@ -150,7 +150,7 @@ class ValidateNpsForm(FormValidationAction):
         return await super().run(dispatcher, tracker, domain)
 
     @staticmethod
-    def _leave(
+    async def _leave(
         dispatcher: CollectingDispatcher, tracker: Tracker, asked: str, intent: str
     ) -> list[EventType]:
         """The normal reply answers (and records) the message; the form comes back once, then ends."""
@@ -160,7 +160,7 @@ class ValidateNpsForm(FormValidationAction):
         # Rejected too, so Rasa's rules see this message as a plain question once the form is gone.
         score = tracker.get_slot("nps_score") if asked == "nps_reason" else None
         return [
-            *submit(dispatcher, tracker, score, None),
+            *(await submit(dispatcher, tracker, score, None)),
             SlotSet("requested_slot", None),
             ActionExecutionRejected(FORM),
             ActiveLoop(None),
@@ -220,7 +220,7 @@ class ActionAskNpsReason(Action):
         return []
 
 
-def submit(
+async def submit(
     dispatcher: CollectingDispatcher, tracker: Tracker, score: Any, reason: str | None
 ) -> list[EventType]:
     """Store a score and thank by category; always clear the form's slots so it can run again later."""
@@ -233,7 +233,7 @@ def submit(
     if score is None:
         return reset  # the visitor gave no readable score; nps_give_up was said already, or a question
     score = int(score)
-    store().record_nps(
+    await record_nps(
         tracker.sender_id,
         session_started_at(tracker),
         score,
@@ -244,6 +244,9 @@ def submit(
         at=datetime.now(timezone.utc),
     )
     _say(dispatcher, tracker, f"nps_thanks_{category(score)}")
+    if category(score) == "detractor":
+        # The thanks offers a call: a "ja" now opens the callback form (data/handoff.yml).
+        return [*reset, SlotSet("handoff_offered", True)]
     return reset
 
 
@@ -256,4 +259,6 @@ class ActionNpsSubmit(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        return submit(dispatcher, tracker, tracker.get_slot("nps_score"), tracker.get_slot("nps_reason"))
+        return await submit(
+            dispatcher, tracker, tracker.get_slot("nps_score"), tracker.get_slot("nps_reason")
+        )

@@ -31,6 +31,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot import logs
+from bot.handoff.service import attach as attach_handoff_worker
 from bot.settings import SettingsError, action_host, action_server_token
 
 logger = logging.getLogger(__name__)
@@ -101,6 +102,7 @@ def build_app(token: str) -> Sanic:
         return response.json({"error": "the action failed"}, status=500)
 
     plugin_manager().hook.attach_sanic_app_extensions(app=app)
+    attach_handoff_worker(app)  # delivers callback requests in a background thread
     return app
 
 

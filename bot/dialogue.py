@@ -47,6 +47,7 @@ class Visit:
     memory: Memory = field(default_factory=Memory)
     persona_entity: str | None = None
     last_nps_at: datetime | None = None
+    sender_id: str | None = None  # only for experiments: each visitor always sees the same arm
 
     @property
     def intent(self) -> str:
@@ -75,6 +76,11 @@ class Answer:
     @property
     def content_id(self) -> str | None:
         return self.replies[0].content_id if self.replies else None
+
+    @property
+    def experiment_arm(self) -> tuple[str | None, str | None]:
+        """The experiment and arm of the recorded reply (the first), for the analytics report."""
+        return (self.replies[0].experiment, self.replies[0].arm) if self.replies else (None, None)
 
 
 def _persona(book: JourneyBook, visit: Visit) -> str | None:
@@ -123,6 +129,7 @@ class _Turn:
             persona=memory.persona,
             address=memory.address,
             channel=self.visit.channel,
+            visitor=self.visit.sender_id,
         )
 
     def _seen(self, key: str) -> int:
@@ -162,6 +169,8 @@ def answer(book: JourneyBook, visit: Visit) -> Answer:
     if book.only_products(visit.text):
         return fallback(book, visit)
     understood = _understand(book, visit)
+    if understood.intent == FALLBACK_INTENT:
+        return fallback(book, visit)  # too unsure to act on (bot.understanding._unsupported_purchase)
     turn = _Turn(book, visit, understood)
     if book.phase_of(turn.intent) is None:
         return _general(turn)
@@ -226,6 +235,6 @@ def fallback(book: JourneyBook, visit: Visit) -> Answer:
             base = turn.replies[-1]
             buttons = tuple(Button(title=str(label), payload=f"/{intent}") for intent, label in labels)
             turn.replies[-1] = Reply(content_id=base.content_id, text=base.text, buttons=buttons)
-            return turn.answer("clarify")
+            return turn.answer("fallback")  # not understood yet: counted with the fallbacks
     turn.say("fallback")
     return turn.answer("fallback")

@@ -1,28 +1,43 @@
-"""Rasa's SQL tracker store from one database URL, storing conversations with personal data masked.
+"""Rasa's stores: the SQL tracker store from one URL with personal data masked, and the lock store.
 
 Rasa's own SQLTrackerStore takes dialect/host/port/db separately; deployments hand out a
 single URL (TRACKER_STORE_URL), and the default is a SQLite file under var/. What it writes is
 masked like the touchpoint store (bot.privacy.mask): see MaskingSQLTrackerStore.
+The lock store (JourneyLockStore) is Redis when REDIS_URL is set, so several Rasa processes
+take turns on one conversation, and in memory otherwise (one Rasa process needs no more).
 """
 
 from __future__ import annotations
 
+import logging
 import os
-from collections.abc import Iterator
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from rasa.core.brokers.broker import EventBroker
+from rasa.core.lock import TicketLock
+from rasa.core.lock_store import LOCK_LIFETIME, InMemoryLockStore, LockError, LockStore, RedisLockStore
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
+from redis.exceptions import RedisError
 from sqlalchemy.engine import make_url
 
 from bot.privacy import mask
 from bot.settings import PROJECT_ROOT, sqlite_url
 
 if TYPE_CHECKING:
+    from rasa.utils.endpoints import EndpointConfig
     from sqlalchemy.orm import Session
+
+logger = logging.getLogger(__name__)
+# Redis answers on loopback or a LAN in milliseconds; a silent one must not hold a conversation long.
+REDIS_TIMEOUT_SECONDS = 2.0
+# After Redis failed, locks stay in memory this long before Redis is tried again.
+REDIS_RETRY_SECONDS = 10.0
 
 # Values that name things (events, actions, intents, slots, entity types, policies) or identify
 # them; everything else that is a string, at any depth, is masked.
@@ -110,3 +125,87 @@ class MaskingSQLTrackerStore(UrlSQLTrackerStore):
     def _additional_events(self, session: Session, tracker: DialogueStateTracker) -> Iterator[Any]:
         for event in super()._additional_events(session, tracker):
             yield MaskedEvent(type_name=event.type_name, data=mask_event_data(event.as_dict()))
+
+
+def redis_lock_store(url: str, timeout: float = REDIS_TIMEOUT_SECONDS) -> RedisLockStore:
+    """Rasa's RedisLockStore on the server of `url` (redis:// or rediss://), with short timeouts."""
+    import redis
+
+    store = RedisLockStore(key_prefix="journey")
+    store.red = redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
+    return store
+
+
+class JourneyLockStore(LockStore):
+    """Redis ticket locks when REDIS_URL is set, in-memory ones otherwise; Redis down degrades, never stops.
+
+    Rasa takes a conversation's lock for every message, so two processes never work on one
+    conversation at once. In memory that holds within one process only: without REDIS_URL
+    more than one Sanic worker is refused here (as Rasa does for its own in-memory store).
+    When Redis fails, the message is served under an in-memory lock (ordered within this
+    process) with a logged warning, and Redis is tried again after REDIS_RETRY_SECONDS:
+    answering matters more than cross-process ordering during an outage.
+    """
+
+    def __init__(self, endpoint_config: EndpointConfig | None = None, redis_url: str | None = None) -> None:
+        url = redis_url if redis_url is not None else os.environ.get("REDIS_URL", "")
+        self.memory = InMemoryLockStore()
+        self.redis = redis_lock_store(url) if url else None
+        workers = os.environ.get("SANIC_WORKERS", "1")
+        if self.redis is None and workers.isdigit() and int(workers) > 1:
+            raise ValueError(
+                f"SANIC_WORKERS={workers} needs REDIS_URL: in-memory conversation locks hold within one process"
+            )
+        self._redis_down_until = 0.0
+        super().__init__()
+
+    def _backend(self) -> LockStore:
+        if self.redis is None or time.monotonic() < self._redis_down_until:
+            return self.memory
+        return self.redis
+
+    def _degrade(self, error: Exception) -> None:
+        self._redis_down_until = time.monotonic() + REDIS_RETRY_SECONDS
+        logger.warning(
+            "Redis lock store unavailable (%s): conversation locks in memory for %.0fs (degraded: "
+            "ordered within this Rasa process only)",
+            type(error).__name__,
+            REDIS_RETRY_SECONDS,
+        )
+
+    def get_lock(self, conversation_id: str) -> TicketLock | None:
+        return self._backend().get_lock(conversation_id)
+
+    def delete_lock(self, conversation_id: str) -> None:
+        self._backend().delete_lock(conversation_id)
+
+    def save_lock(self, lock: TicketLock) -> None:
+        self._backend().save_lock(lock)
+
+    @asynccontextmanager
+    async def lock(
+        self, conversation_id: str, lock_lifetime: float = LOCK_LIFETIME, wait_time_in_seconds: float = 1
+    ) -> AsyncIterator[TicketLock]:
+        """The whole ticket's life on one backend: a lock taken in Redis is released in Redis."""
+        backend = self._backend()
+        if backend is self.redis:
+            try:
+                ticket = backend.issue_ticket(conversation_id, lock_lifetime)
+                lock = await backend._acquire_lock(conversation_id, ticket, wait_time_in_seconds)
+            except (LockError, RedisError) as error:
+                if isinstance(error, LockError) and not isinstance(
+                    error.__cause__ or error.__context__, RedisError
+                ):
+                    raise
+                self._degrade(error)
+            else:
+                try:
+                    yield lock
+                finally:
+                    try:
+                        backend.cleanup(conversation_id, ticket)
+                    except RedisError as error:
+                        self._degrade(error)  # the ticket expires by itself after its lifetime
+                return
+        async with self.memory.lock(conversation_id, lock_lifetime, wait_time_in_seconds) as lock:
+            yield lock

@@ -7,7 +7,8 @@ environment and appends it to Rasa's arguments inside the process, where `ps` an
 /proc/<pid>/cmdline never see it (they show this module's own arguments).
 
 It also installs bot.logs before Rasa starts, and forces Rasa's structured logs to JSON so the
-redaction can find the customer-text fields even when stderr is a terminal.
+redaction can find the customer-text fields even when stderr is a terminal, and makes Rasa wait
+(bounded) for a restarting action server (bot.action_retry).
 
 Run: `python -m bot.rasaserver --enable-api -p 5005 ...` (any `rasa run` option but --auth-token).
 """
@@ -37,6 +38,10 @@ def main(args: list[str] | None = None) -> int:
     os.environ["FORCE_JSON_LOGGING"] = "1"
     logs.install()
     from rasa.__main__ import main as rasa_main  # imported late: it reads FORCE_JSON_LOGGING on import
+
+    from bot import action_retry  # imports Rasa's actions, so after FORCE_JSON_LOGGING too
+
+    action_retry.install()
 
     sys.argv = argv
     rasa_main()

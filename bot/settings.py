@@ -28,6 +28,11 @@ _LOGGED_SECRETS = (
     "WHATSAPP_APP_SECRET",
     "WHATSAPP_ACCESS_TOKEN",
     "TWILIO_AUTH_TOKEN",
+    "HANDOFF_KEY",
+    "HANDOFF_WEBHOOK_SECRET",
+    "SMTP_PASSWORD",
+    "CHATWOOT_API_TOKEN",
+    "REPORT_TOKEN",
 )
 
 
@@ -111,6 +116,11 @@ def sqlite_url(file_name: str) -> str:
     return f"sqlite:///{PROJECT_ROOT / 'var' / file_name}"
 
 
+def database_url(env: Mapping[str, str] | None = None) -> str:
+    """DATABASE_URL, the touchpoint database (also the channels' inbox); SQLite under var/ by default."""
+    return (os.environ if env is None else env).get("DATABASE_URL") or sqlite_url("journey.db")
+
+
 def read_settings() -> Settings:
     """Validate the environment (after load_env) and return typed settings."""
     retention = os.environ.get("RETENTION_DAYS", "180") or "180"
@@ -160,3 +170,122 @@ def conversation_key(env: Mapping[str, str] | None = None) -> str:
         return _secret("CONVERSATION_KEY", env)
     base = _secret("PSEUDONYM_KEY", env).encode("utf-8")
     return hmac.new(base, b"conversation-id-key", hashlib.sha256).hexdigest()
+
+
+@dataclass(frozen=True)
+class HandoffDelivery:
+    """Where callback requests go (bot.handoff): a signed webhook, e-mail, or both; None = not used."""
+
+    webhook_url: str | None
+    webhook_secret: str | None
+    smtp_host: str | None
+    smtp_port: int
+    smtp_user: str | None
+    smtp_password: str | None
+    smtp_from: str | None
+    smtp_to: tuple[str, ...]
+    smtp_starttls: bool
+    timeout_seconds: float
+
+    @property
+    def targets(self) -> tuple[str, ...]:
+        return tuple(name for name, on in (("webhook", self.webhook_url), ("email", self.smtp_host)) if on)
+
+
+def handoff_key(env: Mapping[str, str] | None = None) -> str:
+    """HANDOFF_KEY seals callback contact data; without it a key is derived from PSEUDONYM_KEY."""
+    env = env if env is not None else os.environ
+    if env.get("HANDOFF_KEY", "") not in ("", PLACEHOLDER):
+        return _secret("HANDOFF_KEY", env)
+    base = _secret("PSEUDONYM_KEY", env).encode("utf-8")
+    return hmac.new(base, b"handoff-key", hashlib.sha256).hexdigest()
+
+
+def handoff_delivery(env: Mapping[str, str] | None = None) -> HandoffDelivery:
+    """HANDOFF_WEBHOOK_URL/_SECRET, SMTP_HOST/_PORT/_USER/_PASSWORD/_FROM/_TO/_STARTTLS, HANDOFF_TIMEOUT."""
+    env = env if env is not None else os.environ
+    url = env.get("HANDOFF_WEBHOOK_URL", "").strip() or None
+    if url and not url.startswith(("http://", "https://")):
+        raise SettingsError(f"HANDOFF_WEBHOOK_URL must start with http:// or https://, got {url[:40]!r}")
+    secret = _secret("HANDOFF_WEBHOOK_SECRET", env) if url else None
+    host = env.get("SMTP_HOST", "").strip() or None
+    raw_port = env.get("SMTP_PORT", "").strip() or "587"
+    if not raw_port.isdigit() or not 1 <= int(raw_port) <= 65535:
+        raise SettingsError(f"SMTP_PORT must be a port number from 1 to 65535, got {raw_port!r}")
+    recipients = tuple(a.strip() for a in env.get("SMTP_TO", "").split(",") if a.strip())
+    sender = env.get("SMTP_FROM", "").strip() or None
+    if host and (not recipients or not sender):
+        raise SettingsError("SMTP_HOST is set: SMTP_FROM and SMTP_TO (comma-separated) are needed too")
+    raw_timeout = env.get("HANDOFF_TIMEOUT", "").strip() or "10"
+    try:
+        timeout = float(raw_timeout)
+    except ValueError:
+        timeout = 0.0
+    if not 0.1 <= timeout <= 120:
+        raise SettingsError(f"HANDOFF_TIMEOUT must be seconds from 0.1 to 120, got {raw_timeout!r}")
+    starttls = env.get("SMTP_STARTTLS", "true").strip().lower() not in ("false", "0", "no", "")
+    return HandoffDelivery(
+        webhook_url=url,
+        webhook_secret=secret,
+        smtp_host=host,
+        smtp_port=int(raw_port),
+        smtp_user=env.get("SMTP_USER", "").strip() or None,
+        smtp_password=env.get("SMTP_PASSWORD", "") or None,
+        smtp_from=sender,
+        smtp_to=recipients,
+        smtp_starttls=starttls,
+        timeout_seconds=timeout,
+    )
+
+
+def report_token(env: Mapping[str, str] | None = None) -> str | None:
+    """REPORT_TOKEN guards the HTML report on the demo web server; None (unset) = not served."""
+    env = env if env is not None else os.environ
+    if env.get("REPORT_TOKEN", "") in ("", PLACEHOLDER):
+        return None
+    return _secret("REPORT_TOKEN", env)
+
+
+DEFAULT_BURST_MAX_WAITING = 20
+DEFAULT_BURST_WAIT_SECONDS = 10.0
+
+
+def burst_max_waiting(env: Mapping[str, str] | None = None) -> int:
+    """BURST_MAX_WAITING: how many messages of one conversation may wait for their turn (bot.channels.bursts)."""
+    raw = (env if env is not None else os.environ).get("BURST_MAX_WAITING", "") or str(
+        DEFAULT_BURST_MAX_WAITING
+    )
+    if not raw.isdigit() or not 1 <= int(raw) <= 1000:
+        raise SettingsError(f"BURST_MAX_WAITING must be a whole number from 1 to 1000, got {raw!r}")
+    return int(raw)
+
+
+def burst_wait_seconds(env: Mapping[str, str] | None = None) -> float:
+    """BURST_WAIT_SECONDS: how long a message waits for its conversation's turn before the channel says so."""
+    raw = (env if env is not None else os.environ).get("BURST_WAIT_SECONDS", "") or str(
+        DEFAULT_BURST_WAIT_SECONDS
+    )
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = -1.0
+    if not 0.1 <= seconds <= 300:
+        raise SettingsError(f"BURST_WAIT_SECONDS must be a number of seconds from 0.1 to 300, got {raw!r}")
+    return seconds
+
+
+DEFAULT_ACTION_WAIT_SECONDS = 20.0
+
+
+def action_wait_seconds(env: Mapping[str, str] | None = None) -> float:
+    """ACTION_WAIT_SECONDS: how long Rasa waits for an unreachable action server (bot.action_retry); 0 = not."""
+    raw = (env if env is not None else os.environ).get("ACTION_WAIT_SECONDS", "") or str(
+        DEFAULT_ACTION_WAIT_SECONDS
+    )
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds <= 120:
+        raise SettingsError(f"ACTION_WAIT_SECONDS must be a number of seconds from 0 to 120, got {raw!r}")
+    return seconds

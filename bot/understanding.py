@@ -31,6 +31,11 @@ CARRIER_TOPIC_MIN = 0.1
 CLARIFY_MIN = 0.4
 # A message whose topic is unclear still moves the visitor to a phase its situation shows this clearly.
 FALLBACK_PHASE_MIN = 0.6
+# Reaching a phase from the purchase on says the visitor has bought (and makes what they name
+# "owned"). From before it, that takes more than a guess: a tenant's "moet ik toestemming vragen"
+# read as an order at 0.22 was congratulated on the purchase (docs/conversations/2026-12-01-b.md).
+PURCHASED_PHASES = frozenset({"purchase", "delivery", "use", "aftercare"})
+PURCHASE_JUMP_MIN = 0.45
 
 
 @dataclass(frozen=True)
@@ -121,7 +126,25 @@ def understand(
         intent = carried
     if intent not in home:
         return Understanding(intent, previous)
-    return Understanding(intent, resolve_phase(home[intent], reading, previous, settled))
+    phase = resolve_phase(home[intent], reading, previous, settled)
+    topic = reading.confidence if intent == reading.intent else dict(reading.intent_ranking).get(intent, 0.0)
+    if _unsupported_purchase((phase, home[intent]), reading, previous, topic):
+        return Understanding(
+            FALLBACK_INTENT, _clear_phase(reading) or previous, _clarification(reading, home)
+        )
+    return Understanding(intent, phase)
+
+
+def _unsupported_purchase(
+    phases: tuple[str, str], reading: Reading, previous: str | None, topic: float
+) -> bool:
+    """A first step past the purchase (the phase reached, or the topic's home) that neither the
+    topic nor the situation reading is sure of."""
+    bought = [phase for phase in phases if phase in PURCHASED_PHASES]
+    if not bought or previous in PURCHASED_PHASES:
+        return False
+    situation = max(dict(reading.phase_ranking).get(phase, 0.0) for phase in bought)
+    return topic < PURCHASE_JUMP_MIN and situation < PURCHASE_JUMP_MIN
 
 
 def _clear_phase(reading: Reading) -> str | None:

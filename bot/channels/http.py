@@ -1,10 +1,9 @@
-"""HTTP plumbing of the connectors: bounded webhook bodies, background work, POST with retries."""
+"""HTTP plumbing of the connectors: bounded webhook bodies and POST with retries."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any
 
@@ -79,22 +78,3 @@ async def read_limited(request: Request, limit: int) -> bytes | None:
         if len(body) > limit:
             return None
     return bytes(body)
-
-
-class BackgroundTasks:
-    """Runs webhook work after the 200 is sent, keeping references so tasks are not garbage collected."""
-
-    def __init__(self, what: str) -> None:
-        self._what = what
-        self._tasks: set[asyncio.Task[None]] = set()
-
-    def spawn(self, work: Coroutine[Any, Any, None]) -> None:
-        """Start ``work`` on the running loop; its failure is logged, never lost."""
-        task = asyncio.get_running_loop().create_task(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._done)
-
-    def _done(self, task: asyncio.Task[None]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            logger.error("%s failed", self._what, exc_info=task.exception())

@@ -5,6 +5,9 @@ choose ``input_channel`` and puts every caller without a sender into the convers
 Here a body is read up to 64 KB, must be a JSON object with a string ``sender`` (no ``:``, so it can
 never be another channel's conversation id) and a string ``message``; the recorded channel is always
 ``rest``. With a ``token`` in credentials every call needs ``Authorization: Bearer <token>``.
+A conversation's messages enter Rasa one at a time in arrival order (bot.channels.bursts); one that
+cannot have its turn within BURST_WAIT_SECONDS, or finds BURST_MAX_WAITING others waiting, is refused
+with 429, a reason and Retry-After, and is not recorded: the caller sees it and may send it again.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.channels.bursts import Busy, ConversationTurns
 from bot.channels.http import read_limited
 from bot.channels.limits import MAX_BODY_BYTES, MessageLimit, apply_limits
 from bot.conversation_ids import rest_sender_problem
@@ -90,9 +94,15 @@ class GuardedRestInput(RestInput):
             )
         return cls(token=token)
 
-    def __init__(self, token: str | None = None, limit: MessageLimit | None = None) -> None:
+    def __init__(
+        self,
+        token: str | None = None,
+        limit: MessageLimit | None = None,
+        turns: ConversationTurns | None = None,
+    ) -> None:
         self.token = token
         self.limit = limit or MessageLimit()
+        self.turns = turns or ConversationTurns()
 
     def _authorised(self, request: Request) -> bool:
         if self.token is None:
@@ -123,7 +133,17 @@ class GuardedRestInput(RestInput):
             except BadRequest as problem:
                 logger.info("REST call refused (%d bytes): %s.", len(body), problem)
                 return error(str(problem), problem.status)
-            return response.json(await self._handle(on_new_message, sender, text, metadata))
+            try:
+                async with self.turns.turn(sender):
+                    replies = await self._handle(on_new_message, sender, text, metadata)
+            except Busy as busy:
+                logger.warning("REST message refused with 429 (sender %s): %s.", sender, busy)
+                return response.json(
+                    {"error": f"too many messages at once: {busy}", "retry_after": busy.retry_after},
+                    status=429,
+                    headers={"Retry-After": str(busy.retry_after)},
+                )
+            return response.json(replies)
 
         return webhook
 

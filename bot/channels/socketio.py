@@ -7,6 +7,8 @@ socket.io session), the conversation id is ``web:<session id>``, text is cut at 
 and with ``jwt_key`` a socket must present a valid token (``exp`` required) when it connects: as
 ``auth.token`` (socket.io clients) or as ``?token=`` in the URL (rasa-webchat 1.0.1 cannot send
 ``auth``). A token with ``sub`` fixes the session id to it, so the website decides the session.
+A conversation's messages enter Rasa one at a time in arrival order (bot.channels.bursts); one that
+waits longer than BURST_WAIT_SECONDS gets "Een moment, ik kom erop terug." and keeps its place.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
+from bot.channels.bursts import ONE_MOMENT_TEXT, TOO_MANY_TEXT, Busy, ConversationTurns
 from bot.channels.limits import MAX_BODY_BYTES, MessageLimit, apply_limits
 from bot.conversation_ids import conversation_id
 
@@ -70,9 +73,16 @@ class FixedSocketIOInput(SocketIOInput):
             raise RasaException("The socket.io channel's jwt_key (SOCKETIO_JWT_KEY) is empty")
         return super().from_credentials(credentials)
 
-    def __init__(self, *args: Any, limit: MessageLimit | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        limit: MessageLimit | None = None,
+        turns: ConversationTurns | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.limit = limit or MessageLimit()
+        self.turns = turns or ConversationTurns()
 
     def get_output_channel(self) -> WebOutput | None:
         """For events Rasa sends later (e.g. reminders); ``None`` when this worker has no socket server."""
@@ -142,15 +152,23 @@ class FixedSocketIOInput(SocketIOInput):
             if cut:
                 await output.send_text_message(sender, self.limit.notice("web"))
             metadata = data.get(self.metadata_key)
-            await on_new_message(
-                UserMessage(
-                    text,
-                    output,
-                    sender,
-                    input_channel=self.name(),
-                    metadata=metadata if isinstance(metadata, dict) else {},
-                )
+            message = UserMessage(
+                text,
+                output,
+                sender,
+                input_channel=self.name(),
+                metadata=metadata if isinstance(metadata, dict) else {},
             )
+
+            async def one_moment() -> None:
+                await output.send_text_message(sender, ONE_MOMENT_TEXT)
+
+            try:
+                async with self.turns.turn(sender, on_slow=one_moment):
+                    await on_new_message(message)
+            except Busy as busy:
+                logger.warning("Socket.io message not taken (conversation %s): %s.", sender, busy)
+                await output.send_text_message(sender, TOO_MANY_TEXT)
 
         return webhook
 

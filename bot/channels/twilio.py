@@ -2,13 +2,17 @@
 
 Rasa 3.6's own Twilio channel accepts unsigned requests, re-raises errors (``debug_mode``) and renders
 buttons as ``1: Title (/payload)``. Here buttons become "1. Title" lines and a typed "1" is mapped back
-to that option's payload for the sender's next message.
+to that option's payload for the sender's next message. Each message is written to the durable inbox
+(bot.inbox, keyed by ``MessageSid``, so Twilio's retries are recognised) before the 204 and handled
+from there; when the inbox cannot store it the answer is 503 (Twilio then tries its fallback URL or
+retries, if configured).
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qs
@@ -19,6 +23,7 @@ from rasa.core.channels.twilio import TwilioInput
 from sanic import Blueprint, response
 from sanic.request import Request, RequestParameters
 from sanic.response import HTTPResponse
+from sqlalchemy.exc import SQLAlchemyError
 from twilio.request_validator import RequestValidator
 
 from bot.channels import required_credentials
@@ -27,6 +32,7 @@ from bot.channels.limits import MAX_BODY_BYTES, MessageLimit, apply_limits
 from bot.channels.render import Button, choose_option, options_of, sms_messages
 from bot.channels.state import OptionMemory, RedisLink
 from bot.conversation_ids import conversation_id, phone_digits
+from bot.inbox import InboxFull, InboxWorker, Received, Stored, attach, channel_inbox
 from bot.settings import conversation_key as configured_conversation_key
 
 logger = logging.getLogger(__name__)
@@ -106,6 +112,15 @@ def parse_form(body: bytes) -> RequestParameters:
     return RequestParameters(parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True))
 
 
+def message_sid(params: RequestParameters) -> str:
+    """Twilio's id of the message; a post without one (never from Twilio itself) gets a fresh id."""
+    sid = params.get("MessageSid") or params.get("SmsSid") or ""
+    if sid.isalnum() and 0 < len(sid) <= 64:
+        return sid
+    logger.warning("Twilio message without a usable MessageSid; it cannot be recognised if delivered again.")
+    return "nosid-" + uuid.uuid4().hex
+
+
 def inbound_sms(params: RequestParameters) -> tuple[str, str] | None:
     """Sender and text of a message, or None for posts without both (media, status callbacks)."""
     sender, text = params.get("From"), params.get("Body")
@@ -140,8 +155,12 @@ class SignedTwilioInput(TwilioInput):
         retry: RetryPolicy | None = None,
         conversation_key: str | None = None,
         limit: MessageLimit | None = None,
+        inbox: InboxWorker | None = None,
     ) -> None:
-        """``conversation_key`` None: the key of bot.settings.conversation_key (CONVERSATION_KEY)."""
+        """``conversation_key`` None: the key of bot.settings.conversation_key (CONVERSATION_KEY).
+
+        ``inbox`` None: the inbox in the touchpoint database (DATABASE_URL), sealed with that key.
+        """
         super().__init__(account_sid, auth_token, twilio_number, debug_mode=False)
         self._key = conversation_key or configured_conversation_key()
         self.limit = limit or MessageLimit()
@@ -150,6 +169,7 @@ class SignedTwilioInput(TwilioInput):
         self._validator = RequestValidator(auth_token)
         self._retry = retry
         self.options = OptionMemory(RedisLink(redis_url), "twilio:options:")
+        self.inbox = inbox or channel_inbox("Twilio message", self._key)
 
     def get_output_channel(self, recipient: str | None = None) -> OutputChannel:
         """``recipient`` binds the customer's real number (Rasa only knows the hashed conversation id)."""
@@ -167,6 +187,11 @@ class SignedTwilioInput(TwilioInput):
         """Routes: GET / (health) and POST /webhook (signed form posts from Twilio)."""
         twilio_webhook = Blueprint("twilio_webhook", __name__)
         apply_limits(twilio_webhook, self.limit)
+
+        async def handle(stored: Stored) -> None:
+            await self._handle(stored, on_new_message)
+
+        attach(twilio_webhook, self.inbox, handle)
 
         @twilio_webhook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
@@ -190,17 +215,41 @@ class SignedTwilioInput(TwilioInput):
                 logger.info("Twilio message without sender or text ignored.")
                 return response.text("", status=204)
             sender, text = inbound
-            output = self.get_output_channel(sender)
-            conversation = conversation_id("sms", sender, self._key)
-            text, cut = self.limit.cut(text)
-            if cut:
-                await output.send_text_message(conversation, self.limit.notice("sms"))
-            else:
-                text = choose_option(text, await self.options.take(sender)) or text
+            received = Received(
+                channel=self.name(),
+                provider_id=message_sid(params),
+                conversation_id=conversation_id("sms", sender, self._key),
+                payload={"phone": sender, "text": text},
+            )
             try:
-                await on_new_message(UserMessage(text, output, conversation, input_channel=self.name()))
-            except Exception:
-                logger.exception("Rasa failed on a Twilio message (conversation %s).", conversation)
+                await self.inbox.accept([received])
+            except InboxFull as problem:
+                logger.warning("Twilio webhook refused with 503: %s.", problem)
+                return response.text("busy, deliver again later", status=503)
+            except SQLAlchemyError as problem:
+                logger.error(
+                    "Twilio webhook refused with 503: the inbox cannot store it (%s).", type(problem).__name__
+                )
+                return response.text("inbox unavailable, deliver again later", status=503)
             return response.text("", status=204)
 
         return twilio_webhook
+
+    async def _handle(self, stored: Stored, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+        """Pass one message from the inbox to Rasa; numbered options are resolved here, in order."""
+        sender, text = str(stored.payload["phone"]), str(stored.payload["text"])
+        output = self.get_output_channel(sender)
+        text, cut = self.limit.cut(text)
+        if cut:
+            await output.send_text_message(stored.conversation_id, self.limit.notice("sms"))
+        else:
+            text = choose_option(text, await self.options.take(sender)) or text
+        message = UserMessage(
+            text,
+            output,
+            stored.conversation_id,
+            input_channel=self.name(),
+            message_id=stored.provider_id,
+            metadata={"phone": sender},  # the callback form confirms it instead of asking
+        )
+        await on_new_message(message)

@@ -1,8 +1,10 @@
 """WhatsApp Cloud API input channel: verified, signed, de-duplicated webhooks into Rasa.
 
 Meta calls ``/webhooks/whatsapp/webhook``: GET once to verify the subscription, POST for every
-message or status. A POST is only trusted with a valid ``X-Hub-Signature-256`` over the raw body,
-answered 200 at once (Meta retries slow or failed deliveries) and handled in the background.
+message or status. A POST is only trusted with a valid ``X-Hub-Signature-256`` over the raw body.
+Its messages are written to the durable inbox (bot.inbox, keyed by Meta's message id) before the
+200, and handled from there per conversation in the customer's order; when the inbox cannot store
+them the answer is 503, so Meta delivers again (Meta does not resend what got a 200).
 """
 
 from __future__ import annotations
@@ -14,21 +16,24 @@ import logging
 import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any
 
 from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.channels import required_credentials
-from bot.channels.http import BackgroundTasks, RetryPolicy, read_limited
+from bot.channels.http import RetryPolicy, read_limited
 from bot.channels.limits import MAX_BODY_BYTES, ContentNotices, MessageLimit, apply_limits
 from bot.channels.render import choose_option
-from bot.channels.state import OptionMemory, RedisLink, SeenMessages
+from bot.channels.state import OptionMemory, RedisLink
 from bot.channels.whatsapp_output import DEFAULT_API_BASE, WhatsAppOutput
 from bot.content import ContentRepository
 from bot.conversation_ids import conversation_id, phone_digits
+from bot.inbox import InboxFull, InboxWorker, Received, Stored, attach, channel_inbox
 from bot.settings import conversation_key as configured_conversation_key
 
 logger = logging.getLogger(__name__)
@@ -46,6 +51,7 @@ class Inbound:
     phone: str
     text: str | None
     typed: bool = False
+    sent_at: datetime | None = None
 
 
 def _dict(value: Any) -> dict[str, Any]:
@@ -79,15 +85,23 @@ def _parse_one(raw: Any) -> Inbound | None:
         return None
     if kind in _IGNORED_TYPES:
         return None
+    sent_at = _timestamp(raw.get("timestamp"))
     if kind == "text":
-        return Inbound(message_id, phone, _text(_dict(raw.get("text")).get("body")), typed=True)
+        return Inbound(message_id, phone, _text(_dict(raw.get("text")).get("body")), True, sent_at)
     if kind == "interactive":
         interactive = _dict(raw.get("interactive"))
         reply = _dict(interactive.get(str(interactive.get("type"))))
-        return Inbound(message_id, phone, _text(reply.get("id")))
+        return Inbound(message_id, phone, _text(reply.get("id")), sent_at=sent_at)
     if kind == "button":
-        return Inbound(message_id, phone, _text(_dict(raw.get("button")).get("payload")))
-    return Inbound(message_id, phone, None)
+        return Inbound(message_id, phone, _text(_dict(raw.get("button")).get("payload")), sent_at=sent_at)
+    return Inbound(message_id, phone, None, sent_at=sent_at)
+
+
+def _timestamp(value: Any) -> datetime | None:
+    """Meta's send time (Unix seconds as a string); None when missing or not plausible."""
+    if not (isinstance(value, str | int) and str(value).isdigit() and len(str(value)) <= 12):
+        return None
+    return datetime.fromtimestamp(int(value), timezone.utc)
 
 
 def _text(value: Any) -> str | None:
@@ -125,10 +139,12 @@ class WhatsAppInput(InputChannel):
         retry: RetryPolicy | None = None,
         conversation_key: str | None = None,
         limit: MessageLimit | None = None,
+        inbox: InboxWorker | None = None,
     ) -> None:
         """``unsupported_text`` None: answer media with the content's ``unsupported_message``.
 
         ``conversation_key`` None: the key of bot.settings.conversation_key (CONVERSATION_KEY).
+        ``inbox`` None: the inbox in the touchpoint database (DATABASE_URL), sealed with that key.
         """
         self.verify_token = verify_token
         self._app_secret = app_secret.encode()
@@ -140,10 +156,8 @@ class WhatsAppInput(InputChannel):
         self._key = conversation_key or configured_conversation_key()
         self.limit = limit or MessageLimit(notices=self._notices)
         self._retry = retry
-        redis = RedisLink(redis_url)
-        self.seen = SeenMessages(redis, "whatsapp:seen:")
-        self.options = OptionMemory(redis, "whatsapp:options:")
-        self._tasks = BackgroundTasks("WhatsApp message handling")
+        self.options = OptionMemory(RedisLink(redis_url), "whatsapp:options:")
+        self.inbox = inbox or channel_inbox("WhatsApp message", self._key)
 
     def get_output_channel(self, recipient: str | None = None) -> WhatsAppOutput:
         """Replies go through the business number; ``recipient`` binds the customer's real number.
@@ -159,6 +173,11 @@ class WhatsAppInput(InputChannel):
         """Routes: GET / (health), GET /webhook (Meta's verification), POST /webhook (messages)."""
         webhook = Blueprint("whatsapp_webhook", __name__)
         apply_limits(webhook, self.limit)
+
+        async def handle(stored: Stored) -> None:
+            await self._handle(stored, on_new_message)
+
+        attach(webhook, self.inbox, handle)
 
         @webhook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
@@ -195,8 +214,7 @@ class WhatsAppInput(InputChannel):
             if not isinstance(payload, dict):
                 logger.warning("WhatsApp webhook refused: body is not a JSON object.")
                 return response.text("bad request", status=400)
-            self._tasks.spawn(self._handle(parse_messages(payload, self.phone_number_id), on_new_message))
-            return response.text("", status=200)
+            return await self._store(parse_messages(payload, self.phone_number_id))
 
         return webhook
 
@@ -205,33 +223,58 @@ class WhatsAppInput(InputChannel):
         expected = "sha256=" + hmac.new(self._app_secret, body, hashlib.sha256).hexdigest()
         return hmac.compare_digest(expected.encode(), header.strip().lower().encode("utf-8", "replace"))
 
-    async def _handle(
-        self, inbound: list[Inbound], on_new_message: Callable[[UserMessage], Awaitable[Any]]
-    ) -> None:
-        """Pass new messages to Rasa in order; answer unreadable ones without bothering Rasa."""
-        for message in inbound:
-            if not await self.seen.first_time(message.message_id):
-                logger.info("WhatsApp message delivered again; already handled.")
-                continue
-            output = self.get_output_channel(message.phone)
-            sender = conversation_id("whatsapp", message.phone, self._key)
-            if message.text is None:
-                await output.send_text_message(sender, self._unsupported())
-                continue
-            text, cut = self.limit.cut(message.text)
-            if cut:
-                await output.send_text_message(sender, self.limit.notice("whatsapp"))
-            elif message.typed:
-                text = choose_option(text, await self.options.take(message.phone)) or text
-            metadata = {"whatsapp_message_id": message.message_id}
-            try:
-                await on_new_message(
-                    UserMessage(text, output, sender, input_channel=self.name(), metadata=metadata)
-                )
-            except Exception:
-                logger.exception(
-                    "Rasa failed on a WhatsApp message (conversation %s); going on with the next one.", sender
-                )
+    async def _store(self, inbound: list[Inbound]) -> HTTPResponse:
+        """Write the messages to the inbox; only then 200. A redelivered one is recognised there."""
+        received = [
+            Received(
+                channel=self.name(),
+                provider_id=message.message_id,
+                conversation_id=conversation_id("whatsapp", message.phone, self._key),
+                payload={"phone": message.phone, "text": message.text, "typed": message.typed},
+                sent_at=message.sent_at,
+            )
+            for message in inbound
+        ]
+        if not received:
+            return response.text("", status=200)
+        try:
+            await self.inbox.accept(received)
+        except InboxFull as problem:
+            logger.warning("WhatsApp webhook refused with 503: %s.", problem)
+            return response.text("busy, deliver again later", status=503)
+        except SQLAlchemyError as problem:
+            logger.error(
+                "WhatsApp webhook refused with 503: the inbox cannot store it (%s).", type(problem).__name__
+            )
+            return response.text("inbox unavailable, deliver again later", status=503)
+        return response.text("", status=200)
+
+    async def _handle(self, stored: Stored, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+        """Pass one message from the inbox to Rasa; answer unreadable ones without bothering Rasa."""
+        phone, text = str(stored.payload["phone"]), stored.payload.get("text")
+        output = self.get_output_channel(phone)
+        sender = stored.conversation_id
+        if not isinstance(text, str):
+            await output.send_text_message(sender, self._unsupported())
+            return
+        text, cut = self.limit.cut(text)
+        if cut:
+            await output.send_text_message(sender, self.limit.notice("whatsapp"))
+        elif stored.payload.get("typed"):
+            text = choose_option(text, await self.options.take(phone)) or text
+        # The number lets the callback form confirm it instead of asking (actions/handoff.py); with
+        # its "+", so the conversation store's masking recognises and masks it.
+        metadata = {"whatsapp_message_id": stored.provider_id, "phone": "+" + phone_digits(phone)}
+        await on_new_message(
+            UserMessage(
+                text,
+                output,
+                sender,
+                input_channel=self.name(),
+                message_id=stored.provider_id,
+                metadata=metadata,
+            )
+        )
 
     def _unsupported(self) -> str:
         """The reply to media and other unreadable messages; a content failure still gets a polite answer."""

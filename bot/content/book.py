@@ -151,6 +151,13 @@ class JourneyBook:
         if content is None:
             raise KeyError(f"common.yml has no general entry '{key}'")
         selling = situation.phase is None or situation.phase in self.sales_phases
+        # Every visitor who writes formally gets the u-form here too: thanks, goodbye, NPS, fallback.
         return build_reply(
-            f"general/{key}", content, situation, owned_products=(), seen=seen, selling=selling
+            f"general/{key}",
+            content,
+            situation,
+            owned_products=(),
+            seen=seen,
+            selling=selling,
+            formal=self.formal,
         )

@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, StrictBool, conint, conlist, constr
 
+from bot.content.handoff import HandoffSection
 from bot.phases import PHASES
 
 MAX_TEXT = 4096  # WhatsApp refuses longer message bodies
@@ -94,6 +95,11 @@ class Variant(_Strict):
     buttons: conlist(ButtonModel, max_items=MAX_BUTTONS) = Field(
         default_factory=list, description="Replaces the intent's buttons when given."
     )
+    experiment: Id | None = Field(
+        None,
+        description="Test-and-learn: the phrasings are the arms (A, B, ...); each visitor always gets the "
+        "same one, and `journey report` shows which moves visitors on best.",
+    )
 
     def conditions(self) -> dict[str, str]:
         """The conditions this variant sets, in CONDITIONS order."""
@@ -108,6 +114,9 @@ class IntentContent(_Strict):
     )
     replies: list[Variant]
     buttons: conlist(ButtonModel, max_items=MAX_BUTTONS) = Field(default_factory=list)
+
+
+HandoffSection.update_forward_refs(IntentContent=IntentContent)
 
 
 class Step(_Strict):
@@ -197,6 +206,9 @@ class CommonFile(_Strict):
     rules: Rules
     formal_rewrites: list[Rewrite] = Field(
         default_factory=list, description="Applied in order, on whole words, for visitors who write formally."
+    )
+    handoff: HandoffSection | None = Field(
+        None, description="Callback requests: office hours, moments and texts (bot/content/handoff.py)."
     )
 
 

@@ -7,6 +7,7 @@ import unicodedata
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 
+from bot.analytics.arms import arm_name, assign
 from bot.content.model import CONDITIONS, ButtonModel, IntentContent, Variant
 
 
@@ -21,6 +22,8 @@ class Reply:
     content_id: str
     text: str
     buttons: tuple[Button, ...]
+    experiment: str | None = None
+    arm: str | None = None
 
 
 def normalise(text: str) -> str:
@@ -47,6 +50,8 @@ class Situation:
     persona: str | None = None
     address: str | None = None
     channel: str | None = None
+    # Not a condition: who is asking, so an experiment shows each visitor always the same arm.
+    visitor: str | None = None
 
 
 _WEIGHTS = {name: 2 ** (len(CONDITIONS) - 1 - rank) for rank, name in enumerate(CONDITIONS)}
@@ -96,7 +101,8 @@ def build_reply(
     selling: bool = True,
     formal: Callable[[str], str] | None = None,
 ) -> Reply:
-    """`seen`: how often this visitor got this content before, so asking again gives the next phrasing.
+    """`seen`: how often this visitor got this content before, so asking again gives the next phrasing
+    (an experiment's variant instead always gives the visitor's own arm).
 
     `selling` is False in the phases after a purchase: then no button sells anything. `formal`
     turns a je-form text into the u-form when the visitor writes formally and no variant was written
@@ -104,6 +110,10 @@ def build_reply(
     """
     variant = choose_variant(content, situation)
     index = seen % len(variant.text)
+    arm = None
+    if variant.experiment is not None:
+        index = assign(variant.experiment, situation.visitor, len(variant.text)) if situation.visitor else 0
+        arm = arm_name(index)
     buttons = variant.buttons or content.buttons
     text = variant.text[index]
     if formal is not None and situation.address == "formal" and variant.address is None:
@@ -112,4 +122,6 @@ def build_reply(
         content_id=f"{variant_id(base_id, variant)}#{index + 1}",
         text=text,
         buttons=_visible_buttons(buttons, owned_products, selling),
+        experiment=variant.experiment,
+        arm=arm,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot.analytics.arms import MAX_ARMS
 from bot.content.domain import DomainIntents
 from bot.content.errors import FieldPath, Issue, Severity
 from bot.content.model import MAX_TITLE, ButtonModel, IntentContent, Journey, Variant
@@ -92,6 +93,53 @@ def _check_references(source: SourceFile, here: FieldPath, variant: Variant, kno
     return issues
 
 
+def _check_experiment(source: SourceFile, here: FieldPath, variant: Variant) -> list[Issue]:
+    """An experiment's phrasings are its arms: at least two, at most MAX_ARMS."""
+    if variant.experiment is None:
+        return []
+    count = len(variant.text)
+    if count < 2:
+        return [
+            source.issue(
+                (*here, "experiment"),
+                f"experiment '{variant.experiment}' has {count} phrasing; it compares two or more "
+                "phrasings (A, B, ...) of this reply: add one under text or remove 'experiment'",
+            )
+        ]
+    if count > MAX_ARMS:
+        return [
+            source.issue(
+                (*here, "experiment"),
+                f"experiment '{variant.experiment}' has {count} phrasings; at most {MAX_ARMS} arms, "
+                "so each gets enough visitors to compare",
+            )
+        ]
+    return []
+
+
+def check_experiment_ids(source: SourceFile, journey: Journey) -> list[Issue]:
+    """One experiment id names one reply in a journey, or its arms' results would be mixed."""
+    issues: list[Issue] = []
+    first: dict[str, str] = {}
+    for p_index, phase in enumerate(journey.phases):
+        for intent, content in phase.intents.items():
+            for v_index, variant in enumerate(content.replies):
+                name = variant.experiment
+                if name is None:
+                    continue
+                here: FieldPath = ("journey", "phases", p_index, "intents", intent, "replies", v_index)
+                if name in first:
+                    issues.append(
+                        source.issue(
+                            (*here, "experiment"),
+                            f"experiment '{name}' is also used by {first[name]}; give each experiment "
+                            "its own id",
+                        )
+                    )
+                first.setdefault(name, f"intent '{intent}' in phase '{phase.id}'")
+    return issues
+
+
 def check_content(source: SourceFile, path: FieldPath, content: IntentContent, known: Known) -> list[Issue]:
     """Rules for every replies/buttons block, in a journey or in common.yml's general section."""
     issues: list[Issue] = []
@@ -134,6 +182,7 @@ def check_content(source: SourceFile, path: FieldPath, content: IntentContent, k
                 )
         whatsapp = variant.channel in (None, "whatsapp")
         issues += _check_buttons(source, (*here, "buttons"), variant.buttons, known, whatsapp=whatsapp)
+        issues += _check_experiment(source, here, variant)
     issues += _check_buttons(source, (*path, "buttons"), content.buttons, known)
     return issues
 
@@ -219,4 +268,5 @@ def check_journey(source: SourceFile, journey: Journey, known: Known) -> list[Is
                     )
                 )
             issues += check_content(source, here, content, known)
+    issues += check_experiment_ids(source, journey)
     return issues

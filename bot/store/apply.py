@@ -4,6 +4,10 @@ A touchpoint is keyed by (sender_key, session_started_at). Its phases_visited li
 order first seen, first_phase/last_phase follow the turns in time, and its outcome follows the
 ranking below. When a sender's next session starts, an earlier touchpoint still "answered" or
 "fallback" becomes "dropped": the visitor left without closing or being handed over.
+
+Updates read the touchpoint and write it back, so the row is locked first (SELECT ... FOR
+UPDATE on PostgreSQL; SQLite's write lock is taken by the store's BEGIN IMMEDIATE): two turns
+of one session written at once, by two threads or two action servers, never lose an update.
 """
 
 from __future__ import annotations
@@ -22,12 +26,18 @@ _OPEN_OUTCOMES = ("answered", "fallback")
 
 
 def _touchpoint(session: Session, record: StoredRecord, outcome: str) -> Touchpoint:
-    """The session's touchpoint, created (and the sender's open earlier ones dropped) on first sight."""
+    """The session's touchpoint, locked, created (and the sender's open earlier ones dropped) on first sight.
+
+    Two writers creating it at once: one insert fails on the unique key and the store retries,
+    finding (and locking) the other's row.
+    """
     found = session.scalars(
-        select(Touchpoint).where(
+        select(Touchpoint)
+        .where(
             Touchpoint.sender_key == record.sender_key,
             Touchpoint.session_started_at == record.session_started_at,
         )
+        .with_for_update()
     ).one_or_none()
     if found is not None:
         return found
@@ -84,6 +94,10 @@ def apply_turn(session: Session, record: StoredTurn) -> None:
             content_id=record.content_id,
             text=record.text,
             outcome=record.outcome,
+            product=record.product,
+            typed=record.typed,
+            experiment=record.experiment,
+            arm=record.arm,
         )
     )
 

@@ -1,4 +1,4 @@
-"""`journey purge`, `journey forget` and `journey export`: data retention, erasure requests and analysis.
+"""`journey purge`, `forget`, `export` and `spool replay`: retention, erasure, analysis and refused records.
 
 Each command prints one clear line and exits 0, or 1 with an `error:` line; no tracebacks for
 a bad value, a missing setting or an unreachable database.
@@ -66,7 +66,8 @@ def _purge(args: argparse.Namespace, store: TouchpointStore) -> str:
     counts = store.purge(days)
     return (
         f"Removed {counts['touchpoints']} touchpoints, {counts['turns']} turns and {counts['events']} "
-        f"conversation events older than {days or store.retention_days} days."
+        f"conversation events older than {days or store.retention_days} days, and {counts['spooled']} "
+        "waiting or refused records in the spool."
     )
 
 
@@ -109,6 +110,19 @@ def _export(args: argparse.Namespace, store: TouchpointStore) -> str:
     return f"Exported {count} {args.table} as {args.format} to {args.output or 'standard output'}."
 
 
+def _no_check(args: argparse.Namespace) -> None:
+    return None
+
+
+def _spool_replay(args: argparse.Namespace, store: TouchpointStore) -> str:
+    result = store.replay_rejected()
+    path = store.spool.rejected_path
+    return (
+        f"Replayed {result.stored} refused records into the database; {result.refused} refused again and "
+        f"{result.damaged} damaged lines skipped (both kept in {path})."
+    )
+
+
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the store's subcommands to the `journey` parser."""
     purge = subparsers.add_parser(
@@ -138,3 +152,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     export.add_argument("--format", metavar="|".join(FORMATS), help="file format (required)")
     export.add_argument("--output", metavar="FILE", help="write to FILE instead of standard output")
     export.set_defaults(func=_guarded(_export, _check_export, status_to_stderr=True))
+
+    spool = subparsers.add_parser("spool", help="records the database refused (touchpoints.rejected.jsonl)")
+    spool_commands = spool.add_subparsers(dest="spool_command", required=True, metavar="replay")
+    replay = spool_commands.add_parser(
+        "replay", help="try the refused records again (after fixing the cause); damaged lines are skipped"
+    )
+    replay.set_defaults(func=_guarded(_spool_replay, _no_check))

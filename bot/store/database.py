@@ -1,7 +1,7 @@
 """Engines and the schema upgrade: the store's tables come only from Alembic migrations, run in code.
 
-No alembic.ini: the script location is this package, so `upgrade heads` works from any directory.
-Features add their own branch off `0001` (handoff, analytics, inbox), so `heads`, not `head`.
+No alembic.ini: the script location is this package, so `upgrade head` works from any directory.
+Features developed side by side branch off one revision and a merge revision joins them (0005).
 To write a new revision, pass a connection to the database at head:
 
     with make_engine(url).begin() as connection:
@@ -106,4 +106,4 @@ def upgrade(engine: Engine) -> None:
     with _UPGRADE_THREAD_LOCK, _sqlite_upgrade_lock(engine), engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _UPGRADE_LOCK_KEY})
-        command.upgrade(alembic_config(connection), "heads")
+        command.upgrade(alembic_config(connection), "head")

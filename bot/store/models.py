@@ -11,11 +11,13 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     CheckConstraint,
     Column,
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -23,6 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped, declarative_base
+from sqlalchemy.sql.expression import false
 from sqlalchemy.types import TypeDecorator
 
 Base: Any = declarative_base()
@@ -74,6 +77,13 @@ class Touchpoint(Base):
     nps_reason: Mapped[str | None] = Column(Text)
     nps_at: Mapped[datetime | None] = Column(UtcDateTime)
     nps_phase: Mapped[str | None] = Column(String(32))
+    # Analytics (revision 0003): started_at and nps_at are the report's period filters.
+    synthetic: Mapped[bool] = Column(Boolean, nullable=False, server_default=false())
+    __table_args__ = (
+        *__table_args__,
+        Index("ix_touchpoints_started_at", "started_at"),
+        Index("ix_touchpoints_nps_at", "nps_at"),
+    )
 
 
 class Turn(Base):
@@ -93,6 +103,18 @@ class Turn(Base):
     content_id: Mapped[str | None] = Column(Text)
     text: Mapped[str] = Column(Text, nullable=False)
     outcome: Mapped[str] = Column(String(16), nullable=False)
+    # Analytics (revision 0003): the product talked about, typed (not a button or automatic payload),
+    # and the experiment arm the reply came from.
+    product: Mapped[str | None] = Column(String(64))
+    typed: Mapped[bool | None] = Column(Boolean)
+    experiment: Mapped[str | None] = Column(String(64))
+    arm: Mapped[str | None] = Column(String(8))
+    __table_args__ = (
+        *__table_args__,
+        Index("ix_turns_at", "at"),
+        Index("ix_turns_touchpoint_at", "touchpoint_id", "at"),
+        Index("ix_turns_experiment", "experiment"),
+    )
 
 
 def is_store_object(name: str | None, type_: str, _parents: object) -> bool:

@@ -40,6 +40,12 @@ class TurnRecord:
     text: str
     outcome: str
     at: datetime
+    # For the analytics report: the product talked about, whether the visitor typed the message
+    # (not a button or an automatic payload) and the experiment arm of the reply, if any.
+    product: str | None = None
+    typed: bool | None = None
+    experiment: str | None = None
+    arm: str | None = None
 
 
 def _new_id() -> str:
@@ -61,6 +67,10 @@ class StoredTurn:
     text: str
     outcome: str
     at: datetime
+    product: str | None = None
+    typed: bool | None = None
+    experiment: str | None = None
+    arm: str | None = None
     record_id: str = field(default_factory=_new_id)
 
     @classmethod
@@ -77,6 +87,10 @@ class StoredTurn:
             text=mask(record.text),
             outcome=record.outcome,
             at=utc(record.at),
+            product=record.product,
+            typed=record.typed,
+            experiment=record.experiment,
+            arm=record.arm,
         )
 
 

@@ -1,8 +1,9 @@
 """The touchpoint store: one conversation session per touchpoint, one row per user message.
 
 Writes never fail a conversation: while the database is unreachable records wait in the spool,
-and the next successful write flushes them first. Reads and maintenance say clearly when the
-database is down instead.
+and the next successful write flushes them first. After a failed or too slow write the store
+counts as down for `retry_seconds`: writes go straight to the spool instead of waiting for the
+database again. Reads and maintenance say clearly when the database is down instead.
 """
 
 from __future__ import annotations
@@ -10,17 +11,21 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TextIO
 
 from alembic.util import CommandError
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from bot.handoff import store as handoff_tables
 from bot.privacy import pseudonymise
 from bot.settings import PLACEHOLDER, PROJECT_ROOT, SettingsError, sqlite_url
 from bot.store import tracker_events
@@ -29,11 +34,18 @@ from bot.store.database import UNREACHABLE, StoreUnavailable, make_engine, safe_
 from bot.store.export import export_table
 from bot.store.models import TURN_OUTCOMES, Touchpoint, Turn
 from bot.store.records import StoredNps, StoredRecord, StoredTurn, TurnRecord
-from bot.store.spool import Spool
+from bot.store.spool import Replayed, Spool
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_RETENTION_DAYS = 180
+# How long the store counts as down after a write failed or took too long.
+DEFAULT_RETRY_SECONDS = 2.0
+# Record ids derived from Rasa's message id: a turn recorded twice (an action retried after the
+# action server died mid-call, a late write racing its spooled copy) is stored once.
+# A record the database (or the touchpoint rules, for a hand-edited value) refuses for good.
+_REFUSED = (SQLAlchemyError, KeyError, ValueError, TypeError)
+_RECORD_IDS = uuid.UUID("5b0f1d9e-8c1e-4f38-9a57-2f1f3d6c0a11")
 
 
 def _required_key() -> str:
@@ -64,6 +76,7 @@ class TouchpointStore:
         spool_dir: Path,
         tracker_store_url: str,
         retention_days: int = DEFAULT_RETENTION_DAYS,
+        retry_seconds: float = DEFAULT_RETRY_SECONDS,
     ) -> None:
         path = sqlite_file(database_url)
         if path is not None:
@@ -76,6 +89,9 @@ class TouchpointStore:
         self._engine = make_engine(database_url)
         self._schema_ready = False
         self._schema_lock = threading.Lock()
+        self._retry_seconds = retry_seconds
+        self._down_until = 0.0
+        self.closed = False
 
     @classmethod
     def from_env(cls) -> TouchpointStore:
@@ -110,9 +126,17 @@ class TouchpointStore:
 
     def record_turn(self, record: TurnRecord) -> None:
         """Append the turn to its touchpoint (created on the session's first message)."""
+        self.write(self.prepare_turn(record))
+
+    def prepare_turn(self, record: TurnRecord, message_id: str | None = None) -> StoredTurn:
+        """The turn as stored; with Rasa's message id its record id is fixed, so a retry is stored once."""
         if record.outcome not in TURN_OUTCOMES:
             raise ValueError(f"unknown turn outcome {record.outcome!r}: one of {', '.join(TURN_OUTCOMES)}")
-        self._write(StoredTurn.prepare(record, self._key))
+        prepared = StoredTurn.prepare(record, self._key)
+        if message_id:
+            name = f"{prepared.kind}:{prepared.sender_key}:{message_id}"
+            prepared = replace(prepared, record_id=str(uuid.uuid5(_RECORD_IDS, name)))
+        return prepared
 
     def record_nps(
         self,
@@ -126,23 +150,61 @@ class TouchpointStore:
         at: datetime,
     ) -> None:
         """Store the visitor's NPS answer on the touchpoint of that session."""
-        self._write(
-            StoredNps.prepare(
-                self._key, sender_id, session_started_at, score, reason, phase, channel, persona, at
-            )
+        self.write(
+            self.prepare_nps(sender_id, session_started_at, score, reason, phase, channel, persona, at)
         )
 
-    def _write(self, record: StoredRecord) -> None:
+    def prepare_nps(
+        self,
+        sender_id: str,
+        session_started_at: datetime,
+        score: int,
+        reason: str | None,
+        phase: str | None,
+        channel: str,
+        persona: str | None,
+        at: datetime,
+    ) -> StoredNps:
+        return StoredNps.prepare(
+            self._key, sender_id, session_started_at, score, reason, phase, channel, persona, at
+        )
+
+    def is_down(self) -> bool:
+        """True shortly after a write failed or was too slow: writes then go straight to the spool."""
+        return time.monotonic() < self._down_until
+
+    def mark_down(self) -> None:
+        """Send writes to the spool for `retry_seconds` (the database failed or was too slow)."""
+        self._down_until = time.monotonic() + self._retry_seconds
+
+    def spool_now(self, record: StoredRecord) -> None:
+        """Keep a record whose write took too long (it may still land: stored once either way)."""
+        self.mark_down()
+        logger.warning("touchpoint database too slow: %s %s spooled", record.kind, record.record_id)
+        self.spool.append(record)
+
+    def write(self, record: StoredRecord) -> None:
+        """Store a prepared record, flushing the spool first; spooled when the database is unavailable."""
+        if self.is_down():
+            self.spool.append(record)
+            return
         try:
             self._ensure_schema()
-            if flushed := self.spool.flush(self._apply_or_reject):
+            flushed = self.spool.flush(self._apply_or_reject)
+            if flushed is None:
+                # Another thread or worker is flushing: queue behind it, so this session stays in order.
+                self.spool.append(record)
+                return
+            if flushed:
                 logger.info("touchpoint database back: %d spooled records flushed", flushed)
             self._apply_or_reject(record)
         except (SQLAlchemyError, CommandError) as error:
             # Unreachable, or the schema cannot be brought to head: keep the record for the next write.
             # Only the record id is logged: the spool holds the data, the log must not.
-            log = logger.warning if isinstance(error, UNREACHABLE) else logger.error
-            log(
+            unreachable = isinstance(error, UNREACHABLE)
+            if unreachable and not self._is_sqlite():
+                self.mark_down()
+            (logger.warning if unreachable else logger.error)(
                 "touchpoint database unavailable (%s): %s %s spooled",
                 type(error).__name__,
                 record.kind,
@@ -150,12 +212,30 @@ class TouchpointStore:
             )
             self.spool.append(record)
 
+    def flush_spool(self) -> int:
+        """Write waiting records now (a background thread calls this, so none waits for the next message)."""
+        if self.is_down() or not self.spool.pending():
+            return 0
+        try:
+            self._ensure_schema()
+            flushed = self.spool.flush(self._apply_or_reject) or 0
+        except (SQLAlchemyError, CommandError) as error:
+            self.mark_down()
+            logger.warning("touchpoint database still unavailable (%s): spool kept", type(error).__name__)
+            return 0
+        if flushed:
+            logger.info("touchpoint database back: %d spooled records flushed", flushed)
+        return flushed
+
+    def _is_sqlite(self) -> bool:
+        return self._engine.dialect.name == "sqlite"
+
     def _apply_or_reject(self, record: StoredRecord) -> None:
         try:
             self._apply(record)
         except UNREACHABLE:
             raise
-        except SQLAlchemyError:
+        except _REFUSED:
             self._reject(record)
 
     def _reject(self, record: StoredRecord) -> None:
@@ -169,6 +249,10 @@ class TouchpointStore:
         for attempt in (1, 2):
             try:
                 with self._session() as session, session.begin():
+                    if self._is_sqlite():
+                        # Take SQLite's write lock before reading the touchpoint, so two writers
+                        # cannot both read the old phases and outcome (the busy timeout waits).
+                        session.execute(text("BEGIN IMMEDIATE"))
                     if isinstance(record, StoredTurn):
                         apply_turn(session, record)
                     else:
@@ -185,12 +269,14 @@ class TouchpointStore:
         key = pseudonymise(sender_id, self._key)
         stored = None
         try:
+            if self.is_down():
+                raise StoreUnavailable("the touchpoint database was unavailable a moment ago")
             self._ensure_schema()
             with self._session() as session:
                 stored = session.scalar(
                     select(func.max(Touchpoint.nps_at)).where(Touchpoint.sender_key == key)
                 )
-        except UNREACHABLE as error:
+        except (*UNREACHABLE, StoreUnavailable) as error:
             logger.warning(
                 "touchpoint database unreachable (%s): last NPS answer unknown", type(error).__name__
             )
@@ -222,6 +308,7 @@ class TouchpointStore:
         key = pseudonymise(sender_id, self._key)
         with self._reachable(), self._session() as session, session.begin():
             counts = self._delete_touchpoints(session, Touchpoint.sender_key == key)
+            handoff_tables.forget_sender(session, key)  # callback requests and their contact data
         counts["spooled"] = self.spool.discard(lambda record: record.sender_key == key)
         counts["events"] = tracker_events.delete_sender_events(self.tracker_store_url, sender_id)
         return counts
@@ -234,8 +321,31 @@ class TouchpointStore:
         cutoff = datetime.now(timezone.utc) - timedelta(days=days)
         with self._reachable(), self._session() as session, session.begin():
             counts = self._delete_touchpoints(session, Touchpoint.ended_at < cutoff)
+            handoff_tables.purge_before(session, cutoff)
+        counts["spooled"] = self.spool.purge(cutoff)
         counts["events"] = tracker_events.delete_events_before(self.tracker_store_url, cutoff)
         return counts
+
+    def replay_rejected(self) -> Replayed:
+        """Try the records the database refused again (after a fix); refused ones stay in the file."""
+
+        def store_one(record: StoredRecord) -> bool:
+            try:
+                self._apply(record)
+            except UNREACHABLE:
+                raise
+            except _REFUSED as error:
+                logger.error(
+                    "replay: the database refused %s %s again (%s)",
+                    record.kind,
+                    record.record_id,
+                    type(error).__name__,
+                )
+                return False
+            return True
+
+        with self._reachable():
+            return self.spool.replay(store_one)
 
     def export(self, table: str, fmt: str, out: TextIO) -> int:
         """Write a table as CSV or JSON; the number of rows."""
@@ -243,4 +353,5 @@ class TouchpointStore:
             return export_table(self._engine, table, fmt, out)
 
     def close(self) -> None:
+        self.closed = True
         self._engine.dispose()

@@ -39,13 +39,14 @@ def tracker_for(
     entities: list[dict[str, Any]] | None = None,
     sender: str = "visitor-1",
     phase: str | None = None,
+    ranking: list[tuple[str, float]] | None = None,
 ) -> Tracker:
     """`phase`: what the phase classifier read from the text (as Rasa's parse would carry it)."""
     latest = {
         "text": text,
-        "intent": {"name": intent, "confidence": 0.93},
+        "intent": {"name": intent, "confidence": ranking[0][1] if ranking else 0.93},
         "entities": entities or [],
-        "intent_ranking": [],
+        "intent_ranking": [{"name": name, "confidence": score} for name, score in ranking or []],
         "journey_phase_ranking": [{"name": phase, "confidence": 0.85}] if phase else [],
     }
     events = [
@@ -135,6 +136,16 @@ def test_fallback_offers_choices_and_the_turn_is_recorded(isolated_runtime: str)
     with create_engine(isolated_runtime).connect() as connection:
         outcomes = connection.execute(text("SELECT outcome FROM turns")).scalars().all()
     assert outcomes == ["fallback"]
+
+
+def test_a_clarifying_question_is_recorded_as_a_fallback_turn(isolated_runtime: str) -> None:
+    ranking = [("nlu_fallback", 0.3), ("price", 0.3), ("subsidy", 0.28)]
+    tracker = tracker_for("kost dat iets en krijg ik er iets voor terug", "nlu_fallback", ranking=ranking)
+    messages, _ = run(ActionJourneyFallback(), tracker)
+    assert [button["payload"] for button in messages[0]["buttons"]] == ["/price", "/subsidy"]
+    with create_engine(isolated_runtime).connect() as connection:
+        row = connection.execute(text("SELECT outcome, content_id FROM turns")).one()
+    assert row.outcome == "fallback" and row.content_id.startswith("general/clarify")
 
 
 def test_every_turn_is_recorded_with_intent_phase_and_content(isolated_runtime: str) -> None:

@@ -184,7 +184,9 @@ def test_submit_stores_the_answer_and_thanks_by_category(score: int, key: str) -
     messages, events = run(ActionNpsSubmit(), tracker)
 
     assert [message["text"] for message in messages] == [expected(key, tracker)]
-    assert events == {"nps_due": False, "nps_score": None, "nps_reason": None, "nps_attempts": 0}
+    # A detractor was offered a call: a "ja" now opens the callback form.
+    offered = {"handoff_offered": True} if key == "nps_thanks_detractor" else {}
+    assert events == {"nps_due": False, "nps_score": None, "nps_reason": None, "nps_attempts": 0, **offered}
     [touchpoint] = stored_touchpoints()
     assert touchpoint["nps_score"] == score
     assert touchpoint["nps_reason"] == "de monteur belde [telefoon] niet"

@@ -48,6 +48,8 @@ def test_conversation_quick_reply_and_history(seen: Visit, running_bot: RunningB
     assert seen.wait_for_bot(len(after_click))[: len(after_click)] == after_click
     assert QUESTION in seen.user_texts()
 
+    cookies = {cookie["name"]: cookie["value"] for cookie in seen.page.context.cookies()}
+    assert session_id(seen) == cookies["chat_session"]  # the token from /chat-token chose the session
     tracker = running_bot.tracker("web:" + session_id(seen))
     assert tracker["latest_input_channel"] == "socketio"
     events = tracker["events"]

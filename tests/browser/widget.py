@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import functools
-import http.server
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
 from playwright.sync_api import Browser, ConsoleMessage, Page, Route
+
+from bot.webserver import serve_web
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -36,18 +34,9 @@ USER = ".rw-message .rw-client"
 
 
 @contextmanager
-def static_site(directory: Path = WEB_DIR) -> Iterator[str]:
-    """Serve ``directory`` on 127.0.0.1 as the demo page's web server would; yields its base URL."""
-
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:
-            """No access log in test output."""
-
-    server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(Quiet, directory=str(directory))
-    )
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
+def static_site(directory: Path = WEB_DIR, jwt_key: str | None = None) -> Iterator[str]:
+    """The demo page's own web server (bot.webserver) on a free port; yields its base URL."""
+    server = serve_web(directory, 0, jwt_key)
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"
     finally:

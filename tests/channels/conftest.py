@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -19,6 +20,14 @@ def conversation_key(monkeypatch: pytest.MonkeyPatch) -> str:
     """
     monkeypatch.setenv("CONVERSATION_KEY", CONVERSATION_KEY)
     return CONVERSATION_KEY
+
+
+@pytest.fixture(autouse=True)
+def inbox_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The webhook channels keep their inbox in DATABASE_URL: a fresh SQLite file per test, never var/."""
+    url = f"sqlite:///{tmp_path / 'inbox.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    return url
 
 
 @pytest.fixture

@@ -56,10 +56,19 @@ def reply_text(message: dict[str, Any]) -> str:
     return str(message["interactive"]["body"]["text"])
 
 
+def chat_token(bot: RunningBot) -> str:
+    """The socket.io token the demo web server issues to a new visitor, as the page fetches it."""
+    page = httpx.URL(bot.web_url)
+    answer = httpx.get(page.copy_with(path="/chat-token", query=None), timeout=10)
+    answer.raise_for_status()
+    return str(answer.json()["token"])
+
+
 async def widget_session(
     bot: RunningBot, events: list[Any], expect_replies: int = 1, timeout: float = 60
 ) -> list[Any]:
-    """Connect like the widget, emit ``events`` (name, data) in order, and collect bot_uttered replies."""
+    """Connect like the widget (token from the page's /chat-token), emit ``events``, collect replies."""
+    token = chat_token(bot)
     client = socketio.AsyncClient(reconnection=False)
     replies: list[Any] = []
     confirmed: asyncio.Queue[str] = asyncio.Queue()
@@ -69,7 +78,9 @@ async def widget_session(
         replies.append(data)
 
     client.on("bot_uttered", on_reply)
-    await client.connect(bot.socket_url, socketio_path="/socket.io", transports=["polling"])
+    await client.connect(
+        bot.socket_url, socketio_path="/socket.io", transports=["polling"], auth={"token": token}
+    )
     try:
         await client.emit("session_request", {"session_id": secrets.token_hex(16)})
         session_id = await asyncio.wait_for(confirmed.get(), 10)

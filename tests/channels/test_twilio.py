@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import uuid
 from typing import Any
 
 import httpx
@@ -52,7 +53,14 @@ def post(
 
 
 def sms(body: str) -> dict[str, str]:
-    return {"From": SENDER, "To": NUMBER, "Body": body, "MessageSid": "SM123", "AccountSid": SID}
+    """A new message: Twilio gives every message its own MessageSid (a retry keeps it)."""
+    return {
+        "From": SENDER,
+        "To": NUMBER,
+        "Body": body,
+        "MessageSid": "SM" + uuid.uuid4().hex,
+        "AccountSid": SID,
+    }
 
 
 @pytest.fixture

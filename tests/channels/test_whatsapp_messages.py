@@ -12,7 +12,7 @@ from rasa.core.channels.channel import UserMessage
 from bot.channels.whatsapp import FALLBACK_UNSUPPORTED_TEXT
 from bot.channels.whatsapp_output import WhatsAppOutput
 from bot.content import ContentRepository
-from bot.conversation_ids import conversation_id
+from bot.conversation_ids import conversation_id, phone_digits
 from tests.channels.fake_graph import FakeGraphServer
 from tests.channels.sanic_server import Recorder, serve
 from tests.channels.whatsapp_webhook import (
@@ -38,7 +38,8 @@ def test_signed_text_reaches_rasa_with_metadata(url: str, recorder: Recorder) ->
     assert received.sender_id == conversation_id("whatsapp", PHONE, CONVERSATION_KEY)
     assert received.sender_id.startswith("whatsapp:") and PHONE not in received.sender_id
     assert received.input_channel == "whatsapp"
-    assert received.metadata == {"whatsapp_message_id": sent["id"]}
+    # The number, with "+" (masked in the conversation store), lets the callback form confirm it.
+    assert received.metadata == {"whatsapp_message_id": sent["id"], "phone": "+" + phone_digits(PHONE)}
     assert isinstance(received.output_channel, WhatsAppOutput)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -57,7 +58,7 @@ def message(kind: str, content: dict[str, Any] | None = None, phone: str = PHONE
     body: dict[str, Any] = {
         "from": phone,
         "id": f"wamid.{uuid.uuid4().hex}",
-        "timestamp": "1700000000",
+        "timestamp": str(int(time.time())),
         "type": kind,
     }
     body[kind] = content if content is not None else {"id": "media-1"}

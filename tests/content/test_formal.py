@@ -12,6 +12,7 @@ import yaml
 
 from bot.content import JourneyBook
 from bot.content.loader import load_content
+from bot.content.select import Situation
 from bot.dialogue import Memory, Visit, answer
 from bot.settings import PROJECT_ROOT
 from bot.understanding import Reading
@@ -179,3 +180,17 @@ def test_an_informal_visitor_keeps_the_je_form(shipped: JourneyBook) -> None:
     assert "warmtepomp" in reply
     assert INFORMAL.search(reply)
     assert FORMAL.findall(reply) == []
+
+
+def test_general_messages_use_the_u_form_for_a_formal_consumer(shipped: JourneyBook) -> None:
+    """Thanks, goodbye, the fallback and the NPS questions too, not only the journey's topics."""
+    general = yaml.safe_load((PROJECT_ROOT / "journeys" / "common.yml").read_text(encoding="utf-8"))[
+        "general"
+    ]
+    situation = Situation(
+        phase="aftercare", product=None, persona="homeowner", address="formal", channel="rest"
+    )
+    still_informal = {
+        key: text for key in general if INFORMAL.search(text := shipped.message(key, situation).text)
+    }
+    assert len(general) > 10 and still_informal == {}

@@ -72,3 +72,13 @@ def test_no_phase_from_a_message_without_a_situation(running_bot: RunningBot, me
     replies = running_bot.say(who, message)
     assert replies and text_of(replies).strip()
     assert running_bot.slot(who, "journey_phase") is None
+
+
+def test_a_visitor_can_move_back_in_the_journey(running_bot: RunningBot) -> None:
+    who = sender()
+    running_bot.say(who, "Ik wil graag een offerte voor zonnepanelen op mijn rijtjeshuis")
+    assert running_bot.slot(who, "journey_phase") == "decision"
+    replies = running_bot.say(who, "wacht even, ik snap eigenlijk nog niet goed hoe zonnepanelen werken")
+    assert running_bot.slot(who, "journey_phase") == "orientation"
+    assert running_bot.slot(who, "product") == "zonnepanelen"
+    assert "zonnepanel" in text_of(replies) or "panel" in text_of(replies)

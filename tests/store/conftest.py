@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from bot.store import TouchpointStore
+from tests.databases import fresh_postgres_database
 from tests.store.helpers import KEY
 
 
@@ -20,17 +18,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'journey.db'}"
         return
-    server_url = request.getfixturevalue("postgres_url")
-    name = f"journey_test_{secrets.token_hex(6)}"
-    admin = create_engine(server_url, future=True, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with fresh_postgres_database(request.getfixturevalue("postgres_url"), "journey_test") as url:
+        yield url
 
 
 @pytest.fixture

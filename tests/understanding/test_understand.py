@@ -9,6 +9,8 @@ HOME = {
     "price": "consideration",
     "malfunction": "aftercare",
     "subsidy": "consideration",
+    "order": "purchase",
+    "suitability": "orientation",
 }
 
 
@@ -103,3 +105,24 @@ def test_from_parse_tolerates_missing_and_malformed_parts() -> None:
         {"intent": "x", "intent_ranking": "no", "journey_phase_ranking": [None, {"name": None}]}
     )
     assert odd.intent == FALLBACK_INTENT and odd.intent_ranking == () and odd.phase_ranking == ()
+
+
+def test_a_weak_guess_of_an_order_does_not_move_a_newcomer_past_the_purchase() -> None:
+    """ "moet ik toestemming vragen ofzo" (a tenant) read as `order` at 0.22: not a purchase."""
+    tenant = reading(
+        "order", ("order", 0.22), ("suitability", 0.1), phases=(("none", 0.64), ("purchase", 0.12))
+    )
+    understood = understand(tenant, HOME, None)
+    assert (understood.intent, understood.phase) == (FALLBACK_INTENT, None)
+    vve = reading("order", ("order", 0.30), phases=(("purchase", 0.32), ("orientation", 0.25)))
+    assert understand(vve, HOME, "orientation").intent == FALLBACK_INTENT
+    assert understand(vve, HOME, "orientation").phase == "orientation"
+
+
+def test_a_clear_topic_or_situation_or_an_earlier_purchase_is_acted_on() -> None:
+    sure_topic = reading("payment", ("payment", 0.5), phases=(("aftercare", 0.42), ("purchase", 0.27)))
+    assert understand(sure_topic, HOME, None).intent == "payment"
+    sure_situation = reading("order", ("order", 0.3), phases=(("purchase", 0.6),))
+    assert understand(sure_situation, HOME, None).phase == "purchase"
+    weak_but_bought = reading("order", ("order", 0.3), phases=(("purchase", 0.3),))
+    assert understand(weak_but_bought, HOME, "delivery").intent == "order"

@@ -1,0 +1,1 @@
+"""Handoff to a person: callback requests (form answers, storage, outbox delivery) and live handover."""
