@@ -1,8 +1,10 @@
 """Load without loss: 1,000 conversations × 8 messages at 20 concurrent, on SQLite and on PostgreSQL.
 
 Zero errors, and afterwards exactly one touchpoint per conversation and one turn per message,
-each conversation's turns in the order sent. About 7 minutes per store on 2 shared cores.
-LOAD_CONVERSATIONS scales it down for a quick local look (the figures below are for 1,000).
+each conversation's turns in the order sent. 8,000 messages at one Rasa server's 20–28 msg/s
+take about 5–7 minutes per store on 2 idle cores, far longer on busy ones (about 5 msg/s was
+measured with other work on the machine), so the test allows an hour. LOAD_CONVERSATIONS scales
+it down for a quick local look.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ def touchpoint_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[s
         admin.dispose()
 
 
+@pytest.mark.timeout(3600)
 def test_a_thousand_conversations_lose_nothing(tmp_path: Path, touchpoint_url: str) -> None:
     model = latest_model(PROJECT_ROOT / "models")
     if model is None:
