@@ -38,6 +38,7 @@ def stack_env(work: Path, **overrides: str) -> dict[str, str]:
         "PSEUDONYM_KEY": secrets.token_urlsafe(24),
         "CONVERSATION_KEY": secrets.token_urlsafe(24),
         "ACTION_SERVER_TOKEN": secrets.token_urlsafe(24),
+        "SOCKETIO_JWT_KEY": secrets.token_urlsafe(24),
         "DATABASE_URL": f"sqlite:///{work / 'journey.db'}",
         "TRACKER_STORE_URL": f"sqlite:///{work / 'rasa_tracker.db'}",
         "SPOOL_DIR": str(work / "spool"),

@@ -59,7 +59,10 @@ def test_rasa_builds_our_channels_with_values_from_the_environment() -> None:
     socket = channels[FixedSocketIOInput]
     assert isinstance(socket, FixedSocketIOInput)
     assert socket.session_persistence is True and socket.metadata_key == "customData"
-    assert (socket.jwt_key, socket.jwt_algorithm) == (ENV["SOCKETIO_JWT_KEY"], "HS256")  # /chat-token issues it
+    assert (socket.jwt_key, socket.jwt_algorithm) == (
+        ENV["SOCKETIO_JWT_KEY"],
+        "HS256",
+    )  # /chat-token issues it
     rest = channels[GuardedRestInput]
     assert isinstance(rest, GuardedRestInput) and rest.token is None
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 import threading
 import time
 import uuid
@@ -10,12 +9,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from bot.devserver import Ports, latest_model, running_stack
 from bot.settings import PROJECT_ROOT
 from tests.conftest import free_port, stack_env
+from tests.databases import fresh_postgres_database
 from tests.load.proxy import pausable_proxy
 from tests.load.traffic import MESSAGES, run_conversations, turn_texts_per_touchpoint, wait_for_counts
 
@@ -29,16 +28,8 @@ START_TIMEOUT = 420
 
 @pytest.fixture
 def fresh_postgres(postgres_url: str) -> Iterator[str]:
-    name = f"journey_fault_{secrets.token_hex(6)}"
-    admin = create_engine(postgres_url, future=True, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with fresh_postgres_database(postgres_url, "journey_fault") as url:
+        yield url
 
 
 def test_a_silent_touchpoint_database_loses_nothing_and_blocks_nobody(

@@ -7,7 +7,6 @@ or doubled, and the touchpoints are right.
 
 from __future__ import annotations
 
-import secrets
 import subprocess
 import uuid
 from collections.abc import Iterator
@@ -16,12 +15,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from bot.devserver import Ports, latest_model, process_commands, replica_ports, running_stack
 from bot.settings import PROJECT_ROOT
 from tests.conftest import free_port, stack_env
+from tests.databases import fresh_postgres_database
 from tests.load.traffic import MESSAGES, run_conversations, say, store_counts, turn_texts_per_touchpoint
 
 CONVERSATIONS = 12
@@ -34,16 +32,8 @@ JOURNEY_ACTIONS = ("action_journey_reply", "action_journey_fallback", "action_jo
 @pytest.fixture
 def shared_postgres(postgres_url: str) -> Iterator[str]:
     """One fresh database for Rasa's conversations and the touchpoints, as a deployment may share."""
-    name = f"journey_scale_{secrets.token_hex(6)}"
-    admin = create_engine(postgres_url, future=True, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with fresh_postgres_database(postgres_url, "journey_scale") as url:
+        yield url
 
 
 def user_texts_in_turns(url: str, token: str, sender: str) -> list[tuple[str, bool]]:

@@ -10,19 +10,18 @@ it down for a quick local look.
 from __future__ import annotations
 
 import os
-import secrets
 import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from bot.devserver import Ports, latest_model, running_stack
 from bot.settings import PROJECT_ROOT
 from tests.conftest import free_port, stack_env
+from tests.databases import fresh_postgres_database
 from tests.load.traffic import MESSAGES, run_conversations, store_counts, turn_texts_per_touchpoint
 
 pytestmark = [pytest.mark.load, pytest.mark.e2e]
@@ -37,17 +36,8 @@ def touchpoint_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[s
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'journey.db'}"
         return
-    server = request.getfixturevalue("postgres_url")
-    name = f"journey_load_{secrets.token_hex(6)}"
-    admin = create_engine(server, future=True, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(server).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with fresh_postgres_database(request.getfixturevalue("postgres_url"), "journey_load") as url:
+        yield url
 
 
 @pytest.mark.timeout(3600)

@@ -96,6 +96,11 @@ def test_purge_removes_only_what_is_older_than_the_retention(
     assert count_events(database_url, "recent-visitor") > 0
     assert len(rows(database_url, Touchpoint)) == 1
     recent_events = count_events(database_url, "recent-visitor")
-    assert store.purge(older_than_days=5) == {"touchpoints": 1, "turns": 1, "spooled": 0, "events": recent_events}
+    assert store.purge(older_than_days=5) == {
+        "touchpoints": 1,
+        "turns": 1,
+        "spooled": 0,
+        "events": recent_events,
+    }
     assert rows(database_url, Touchpoint) == rows(database_url, Turn) == []
     assert count_events(database_url) == 0
