@@ -6,6 +6,7 @@ import secrets
 import shutil
 import socket
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -100,18 +101,19 @@ class RunningBot:
         return slots.get(name)
 
 
-@pytest.fixture(scope="session")
-def running_bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningBot]:
+@contextmanager
+def started_bot(
+    work: Path, log_dir: Path = PROJECT_ROOT / "tests" / "output" / "logs"
+) -> Iterator[RunningBot]:
+    """The assistant as `make run` starts it, on free ports, with its own databases and journeys copy."""
     model = latest_model(PROJECT_ROOT / "models")
     if model is None:
         pytest.skip("no trained model in models/: `make test` trains one first")
-    work = tmp_path_factory.mktemp("running_bot")
     journeys_dir = work / "journeys"
     shutil.copytree(PROJECT_ROOT / "journeys", journeys_dir)
     ports = Ports(rasa=free_port(), action=free_port(), web=free_port())
     with FakeGraphServer() as fake_graph:
         env = stack_env(work, WHATSAPP_API_BASE=fake_graph.url, JOURNEYS_DIR=str(journeys_dir))
-        log_dir = PROJECT_ROOT / "tests" / "output" / "logs"
         with running_stack(ports, env, model=model, log_dir=log_dir) as stack:
             yield RunningBot(
                 rest_url=stack.rasa_url,
@@ -126,6 +128,13 @@ def running_bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningBot
                 fake_graph=fake_graph,
                 log_dir=log_dir,
             )
+
+
+@pytest.fixture(scope="session")
+def running_bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningBot]:
+    """One assistant shared by the end-to-end tests of a run."""
+    with started_bot(tmp_path_factory.mktemp("running_bot")) as bot:
+        yield bot
 
 
 @pytest.fixture

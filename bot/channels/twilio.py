@@ -169,7 +169,7 @@ class SignedTwilioInput(TwilioInput):
         self._validator = RequestValidator(auth_token)
         self._retry = retry
         self.options = OptionMemory(RedisLink(redis_url), "twilio:options:")
-        self.inbox = inbox or channel_inbox("Twilio message", self._key)
+        self.inbox = inbox or channel_inbox("Twilio message", self._key, self.name())
 
     def get_output_channel(self, recipient: str | None = None) -> OutputChannel:
         """``recipient`` binds the customer's real number (Rasa only knows the hashed conversation id)."""

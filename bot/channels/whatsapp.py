@@ -157,7 +157,7 @@ class WhatsAppInput(InputChannel):
         self.limit = limit or MessageLimit(notices=self._notices)
         self._retry = retry
         self.options = OptionMemory(RedisLink(redis_url), "whatsapp:options:")
-        self.inbox = inbox or channel_inbox("WhatsApp message", self._key)
+        self.inbox = inbox or channel_inbox("WhatsApp message", self._key, self.name())
 
     def get_output_channel(self, recipient: str | None = None) -> WhatsAppOutput:
         """Replies go through the business number; ``recipient`` binds the customer's real number.

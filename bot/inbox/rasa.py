@@ -48,6 +48,6 @@ def attach(blueprint: Blueprint, worker: InboxWorker, handler: Handler) -> None:
         await worker.drain()
 
 
-def channel_inbox(what: str, secret: str) -> InboxWorker:
-    """The inbox of a channel in the touchpoint database (DATABASE_URL); ``secret`` seals the payloads."""
-    return InboxWorker(InboxStore(database_url(), secret), what)
+def channel_inbox(what: str, secret: str, channel: str) -> InboxWorker:
+    """The inbox of `channel` in the touchpoint database (DATABASE_URL); ``secret`` seals the payloads."""
+    return InboxWorker(InboxStore(database_url(), secret, channel=channel), what)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select, text, update
+from sqlalchemy import and_, delete, func, or_, select, text, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Row
 
@@ -75,8 +75,12 @@ class InboxStore:
         keep_days: int = DEFAULT_KEEP_DAYS,
         lease_seconds: float = DEFAULT_LEASE_SECONDS,
         clock: Callable[[], datetime] = utcnow,
+        channel: str | None = None,
     ) -> None:
         self.database_url = database_url
+        # The channel whose rows this store works on: the WhatsApp and Twilio inboxes share the
+        # table, and each must answer only its own messages (its output channel knows the way back).
+        self._mine = table.c.channel == channel if channel is not None else true()
         self._engine = make_engine(database_url)
         self._sealer = Sealer(secret)
         self._keep = timedelta(days=keep_days)
@@ -148,7 +152,7 @@ class InboxStore:
         for a retry (later messages wait behind it: the order is kept).
         """
         now = self._clock()
-        mine = table.c.conversation_id == conversation_id
+        mine = and_(table.c.conversation_id == conversation_id, self._mine)
         with self._connection() as connection:
             if connection.dialect.name == "postgresql":
                 connection.execute(
@@ -203,7 +207,12 @@ class InboxStore:
 
     def waiting_conversations(self, limit: int = 1000) -> list[str]:
         """Conversations with messages to work on (after a restart: what a crash left behind)."""
-        query = select(table.c.conversation_id).where(self._waiting(self._clock())).distinct().limit(limit)
+        query = (
+            select(table.c.conversation_id)
+            .where(self._waiting(self._clock()), self._mine)
+            .distinct()
+            .limit(limit)
+        )
         with self._connection() as connection:
             return [str(conversation) for conversation in connection.execute(query).scalars()]
 

@@ -185,3 +185,19 @@ def test_the_table_matches_its_migration(database_url: str) -> None:  # noqa: F8
     finally:
         engine.dispose()
     assert differences == []
+
+
+def test_each_channel_works_only_on_its_own_messages(database_url: str, clock: Clock) -> None:  # noqa: F811
+    """WhatsApp and Twilio share the table; Twilio's sweep once answered a WhatsApp message by SMS."""
+    whatsapp = InboxStore(database_url, SECRET, clock=clock, channel="whatsapp")
+    twilio = InboxStore(database_url, SECRET, clock=clock, channel="twilio")
+    try:
+        chat = conversation()
+        assert whatsapp.add([received(chat, "hallo")]) == ["new"]
+        assert twilio.waiting_conversations() == [] and twilio.claim(chat) is None
+        assert whatsapp.waiting_conversations() == [chat]
+        claimed = whatsapp.claim(chat)
+        assert claimed is not None and claimed.payload["text"] == "hallo"
+    finally:
+        whatsapp.close()
+        twilio.close()
