@@ -23,10 +23,14 @@ from bot.settings import SettingsError, rasa_auth_token
 
 
 def rasa_argv(args: list[str], token: str) -> list[str]:
-    """The argv Rasa's own main() parses: `rasa run <args> --auth-token <token>`."""
+    """The argv Rasa's own main() parses: `rasa run <args> --auth-token=<token>`.
+
+    One argument with `=`: a generated token may start with "-", which argparse would otherwise
+    take for an option (Rasa then exits with "expected one argument").
+    """
     if any(arg == "--auth-token" or arg.startswith(("--auth-token=", "-t")) for arg in args):
         raise SettingsError("pass the token as RASA_AUTH_TOKEN in the environment, not as --auth-token")
-    return ["rasa", "run", *args, "--auth-token", token]
+    return ["rasa", "run", *args, f"--auth-token={token}"]
 
 
 def main(args: list[str] | None = None) -> int:
