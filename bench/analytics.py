@@ -13,7 +13,6 @@ import argparse
 import os
 import platform
 import re
-import secrets
 import sys
 import tempfile
 import time
@@ -22,8 +21,7 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -33,6 +31,7 @@ from bot.analytics.render import render
 from bot.analytics.service import journey_ids, make_report
 from bot.store.database import make_engine, upgrade
 from bot.store.models import Turn
+from tests.databases import fresh_postgres_database
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 SECTION = "## Analytics report"
@@ -46,16 +45,8 @@ def database(backend: str) -> Iterator[str]:
         with tempfile.TemporaryDirectory() as folder:
             yield f"sqlite:///{folder}/bench.db"
         return
-    name = f"journey_bench_{secrets.token_hex(4)}"
-    admin = create_engine(POSTGRES, future=True, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(POSTGRES).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with fresh_postgres_database(POSTGRES, "journey_bench") as url:
+        yield url
 
 
 def run(backend: str, target: int) -> dict[str, float]:
