@@ -1,7 +1,7 @@
 """Small per-sender state of the connectors, in memory and optionally in Redis so workers agree.
 
-Meta and Twilio retry webhooks, and several Rasa workers may serve one number: a message id must be
-handled once and numbered options must be found by whichever worker gets the reply. Redis is optional;
+Several Rasa workers may serve one number: numbered options must be found by whichever worker gets
+the reply (message de-duplication is durable, in bot/inbox). Redis is optional;
 when it fails the connectors go on with their in-memory view and log why.
 """
 
@@ -81,32 +81,6 @@ class RedisLink:
 def _key(prefix: str, sender: str) -> str:
     """Hash the sender (a phone number) so Redis keys hold no personal data."""
     return prefix + hashlib.sha256(sender.encode()).hexdigest()[:32]
-
-
-class SeenMessages:
-    """Remember handled message ids so a redelivered webhook is processed once."""
-
-    def __init__(
-        self, redis: RedisLink, prefix: str, ttl_seconds: int = 7 * 24 * 3600, max_items: int = 10_000
-    ) -> None:
-        self._redis = redis
-        self._prefix = prefix
-        self._ttl = ttl_seconds
-        self._memory = TtlCache(max_items, ttl_seconds)
-
-    async def first_time(self, message_id: str) -> bool:
-        """Mark ``message_id`` as handled; True when no worker had handled it before."""
-        if self._memory.get(message_id) is not None:
-            return False
-        self._memory.set(message_id, True)
-        client = self._redis.client()
-        if client is None:
-            return True
-        try:
-            return bool(await client.set(self._prefix + message_id, "1", nx=True, ex=self._ttl))
-        except RedisError as error:
-            logger.warning("Redis de-duplication unavailable (%s); this worker's memory decides.", error)
-            return True
 
 
 class OptionMemory:

@@ -1,4 +1,4 @@
-"""Connector state: bounded TTL memory, message de-duplication and option memory, alone and with Redis."""
+"""Connector state: bounded TTL memory, and option memory, alone and with Redis."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from bot.channels.state import OptionMemory, RedisLink, SeenMessages, TtlCache
+from bot.channels.state import OptionMemory, RedisLink, TtlCache
 
 UNREACHABLE_REDIS = "redis://127.0.0.1:1/0"
 
@@ -38,43 +38,6 @@ def test_ttl_cache_is_bounded_and_evicts_the_oldest() -> None:
     assert len(cache) == 3
     assert cache.get("a") is None and cache.get("d") == "d"
     assert cache.pop("b") == "b" and cache.pop("b") is None
-
-
-def test_seen_messages_in_memory() -> None:
-    seen = SeenMessages(RedisLink(None), "test:seen:")
-
-    async def scenario() -> list[bool]:
-        return [
-            await seen.first_time("wamid.1"),
-            await seen.first_time("wamid.1"),
-            await seen.first_time("wamid.2"),
-        ]
-
-    assert asyncio.run(scenario()) == [True, False, True]
-
-
-def test_seen_messages_agree_across_workers_through_redis(redis_url: str) -> None:
-    message_id = f"wamid.{uuid.uuid4().hex}"
-    worker_a = SeenMessages(RedisLink(redis_url), "test:seen:", ttl_seconds=60)
-    worker_b = SeenMessages(RedisLink(redis_url), "test:seen:", ttl_seconds=60)
-
-    async def scenario() -> list[bool]:
-        return [await worker_a.first_time(message_id), await worker_b.first_time(message_id)]
-
-    assert asyncio.run(scenario()) == [True, False]
-    restarted = SeenMessages(RedisLink(redis_url), "test:seen:", ttl_seconds=60)
-    assert asyncio.run(restarted.first_time(message_id)) is False
-
-
-def test_seen_messages_fall_back_to_memory_when_redis_is_down(caplog: pytest.LogCaptureFixture) -> None:
-    seen = SeenMessages(RedisLink(UNREACHABLE_REDIS), "test:seen:")
-
-    async def scenario() -> list[bool]:
-        return [await seen.first_time("wamid.1"), await seen.first_time("wamid.1")]
-
-    with caplog.at_level(logging.WARNING):
-        assert asyncio.run(scenario()) == [True, False]
-    assert "Redis de-duplication unavailable" in caplog.text
 
 
 def test_option_memory_is_taken_once() -> None:
