@@ -113,7 +113,7 @@ class _Turn:
             phase=understood.phase,
             persona=_persona(book, visit),
             owned_products=owned,
-            product=_product(self.mentioned, memory.product),
+            product=_product(book.asked_products(visit.text, memory.owned_products), memory.product),
             address=detect_address(visit.text) or memory.address,
             reply_counts=dict(memory.reply_counts),
         )

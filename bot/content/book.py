@@ -7,6 +7,7 @@ from collections.abc import Collection, Iterable
 
 from bot.content.crosscheck import DEFAULT_JOURNEY
 from bot.content.formal import FormalRewriter
+from bot.content.handoff import HandoffSection
 from bot.content.model import CommonFile, IntentContent, Journey, Persona
 from bot.content.products import COMPOUND_MIN, ProductMatcher
 from bot.content.select import Reply, Situation, build_reply, keyword_pattern, normalise
@@ -68,6 +69,16 @@ class JourneyBook:
     def nps_cooldown_days(self) -> int:
         return self._common.rules.nps.cooldown_days
 
+    @property
+    def handoff(self) -> HandoffSection | None:
+        """The callback and live-handover section of common.yml (bot.handoff), if the content has one."""
+        return self._common.handoff
+
+    def journey_address(self, persona: str | None) -> str | None:
+        """How the persona's journey addresses visitors ("formal", "informal"), None if it has no journey."""
+        journey = self._journeys.get(self.journey_for(persona))
+        return None if journey is None else journey.address
+
     def phase_of(self, intent: str) -> str | None:
         """The topic's home phase: where its content sits, and its phase when nothing says otherwise."""
         return self._phase_of.get(intent)
@@ -104,6 +115,10 @@ class JourneyBook:
     def detect_products(self, text: str) -> list[str]:
         """Products named in the text, in the order they are first named."""
         return self._products.find(text)
+
+    def asked_products(self, text: str, owned: Collection[str] = ()) -> list[str]:
+        """Products the message asks about: named ones less those the visitor says they have."""
+        return self._products.focus(text, owned)
 
     def only_products(self, text: str) -> bool:
         return self._products.only_products(text)

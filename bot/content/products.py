@@ -20,6 +20,20 @@ _PLURALS = ("en", "s", "tje", "tjes", "n")
 _FILLERS = frozenset({"de", "het", "een", "mijn", "onze", "ons", "die", "dat", "en", "of"})
 
 
+# "ik heb al ...", "we hebben sinds 2019 ...", "... liggen er sinds ...": the visitor has it already.
+_HAVE = frozenset({"heb", "hebben", "hebt", "heeft", "had", "hadden"})
+_ALREADY = frozenset({"al", "sinds", "reeds"})
+_LYING = frozenset({"liggen", "ligt", "hangen", "hangt", "staan", "staat"})
+
+
+def _said_as_owned(tokens: list[str], at: int) -> bool:
+    """A have-verb or "liggen" with "al"/"sinds" around the product, or "sinds" right after it."""
+    before, after = set(tokens[max(0, at - 4) : at]), set(tokens[at + 1 : at + 4])
+    if (before & _HAVE or after & _LYING) and (before | after) & _ALREADY:
+        return True
+    return tokens[at + 1 : at + 2] == ["sinds"]
+
+
 def _distance(a: str, b: str, limit: int) -> int:
     """Edit distance where swapping two neighbours counts once ("warmtepmop"), stopping past `limit`."""
     if abs(len(a) - len(b)) > limit:
@@ -77,7 +91,23 @@ class ProductMatcher:
 
     def find(self, text: str) -> list[str]:
         """Product ids in the order of their first mention."""
+        first = self._first_mentions(_TOKEN.findall(normalise(text)))
+        return sorted(first, key=first.__getitem__)
+
+    def focus(self, text: str, owned: Iterable[str] = ()) -> list[str]:
+        """The products a message asks about: those named, less the ones the visitor says they have.
+
+        "ik heb al zonnepanelen sinds 2019 en twijfel over een thuisbatterij" is about the battery;
+        a product named only as already owned (in this message or earlier) is context, not the question.
+        """
         tokens = _TOKEN.findall(normalise(text))
+        first = self._first_mentions(tokens)
+        named = sorted(first, key=first.__getitem__)
+        had = set(owned) | {pid for pid, at in first.items() if _said_as_owned(tokens, at)}
+        asked = [pid for pid in named if pid not in had]
+        return asked or named
+
+    def _first_mentions(self, tokens: list[str]) -> dict[str, int]:
         joined = " " + " ".join(tokens) + " "
         first: dict[str, int] = {}
         for product_id, phrase in self._phrases:
@@ -90,4 +120,4 @@ class ProductMatcher:
                 earlier = product_id not in first or position < first[product_id]
                 if earlier and self._word_fits(token, keyword):
                     first[product_id] = position
-        return sorted(first, key=first.__getitem__)
+        return first

@@ -187,3 +187,10 @@ def test_gibberish_keeps_the_phase(book: JourneyBook) -> None:
     result = fallback(book, visit("asdf qwerty", FALLBACK_INTENT, memory,
                                   ranking=((FALLBACK_INTENT, 0.3), ("greet", 0.1))))  # fmt: skip
     assert result.memory.phase == "delivery" and result.outcome == "fallback"
+
+
+def test_a_battery_question_from_someone_with_panels_is_about_the_battery(book: JourneyBook) -> None:
+    text = "Dag, ik heb al zonnepanelen liggen sinds 2019 (niet via jullie) en twijfel over een thuisbatterij. Hoe werkt zo'n ding?"
+    result = answer(book, visit(text, "how_it_works", phases=(("orientation", 0.8),)))
+    assert result.memory.product == "thuisbatterij"
+    assert "product=thuisbatterij" in (result.content_id or "")

@@ -52,3 +52,29 @@ def test_order_of_first_mention_and_short_keywords_only_as_whole_words() -> None
 )
 def test_form_of_address(text: str, address: str | None) -> None:
     assert detect_address(text) == address
+
+
+@pytest.mark.parametrize(
+    ("text", "asked"),
+    [
+        ("ik heb al zonnepanelen liggen sinds 2019 en twijfel over een thuisbatterij", ["thuisbatterij"]),
+        ("we hebben sinds vorig jaar zonnepanelen, is een warmtepomp slim?", ["warmtepomp"]),
+        ("onze zonnepanelen liggen er al vijf jaar, wat kost een batterij erbij", ["thuisbatterij"]),
+        ("zonnepanelen sinds 2020, nu een warmtepomp?", ["warmtepomp"]),
+        # Named without saying they are owned: both are asked about.
+        ("Ik heb een vraag over zonnepanelen en een thuisbatterij", ["zonnepanelen", "thuisbatterij"]),
+        ("hoeveel zonnepanelen liggen er gemiddeld op een dak", ["zonnepanelen"]),
+        # Only the owned one named: that is what the message is about ("ik heb al een warmtepomp, ...").
+        ("ik heb al een warmtepomp, hoe stel ik hem in", ["warmtepomp"]),
+    ],
+)
+def test_a_product_the_visitor_says_they_have_is_context_not_the_question(
+    text: str, asked: list[str]
+) -> None:
+    assert BOOK.asked_products(text) == asked
+
+
+def test_a_product_owned_earlier_in_the_conversation_is_context_when_another_is_named() -> None:
+    assert BOOK.asked_products("werkt dat samen met zonnepanelen en een thuisbatterij", ["zonnepanelen"]) == [
+        "thuisbatterij"
+    ]
