@@ -12,6 +12,9 @@ from bot.content.model import CommonFile, IntentContent, Journey, Persona
 from bot.content.products import COMPOUND_MIN, ProductMatcher
 from bot.content.select import Reply, Situation, build_reply, keyword_pattern, normalise
 
+# "Is uw bedrijf erkend?", "jullie bedrijf": the visitor speaks of ZonWarmte, not of who they are.
+_ADDRESSED = re.compile(r"(?<!\w)(?:uw|jullie|jouw|je)\s+\w+")
+
 
 class JourneyBook:
     def __init__(self, journeys: dict[str, Journey], common: CommonFile, personas: list[Persona]) -> None:
@@ -101,7 +104,7 @@ class JourneyBook:
     def detect_persona(self, text: str) -> str | None:
         """The longest whole keyword wins ('vereniging van eigenaren' beats 'eigenaren'); without one, a
         long keyword inside a compound counts ('autoschadebedrijf' is a business)."""
-        plain = normalise(text)
+        plain = _ADDRESSED.sub(" ", normalise(text))
         best: tuple[int, str] | None = None
         for persona_id, pattern in self._persona_patterns:
             length = max((len(match.group()) for match in pattern.finditer(plain)), default=0)
@@ -109,7 +112,7 @@ class JourneyBook:
                 best = (length, persona_id)
         if best:
             return best[1]
-        compounds = self._persona_compounds.find(text)
+        compounds = self._persona_compounds.find(plain)
         return compounds[0] if compounds else None
 
     def detect_products(self, text: str) -> list[str]:

@@ -27,9 +27,10 @@ _LYING = frozenset({"liggen", "ligt", "hangen", "hangt", "staan", "staat"})
 
 
 def _said_as_owned(tokens: list[str], at: int) -> bool:
-    """A have-verb or "liggen" with "al"/"sinds" around the product, or "sinds" right after it."""
+    """A have-verb or "liggen" with "al"/"sinds" around the product ("panelen hebben we al"), or "sinds" right after it."""
     before, after = set(tokens[max(0, at - 4) : at]), set(tokens[at + 1 : at + 4])
-    if (before & _HAVE or after & _LYING) and (before | after) & _ALREADY:
+    around = before | after
+    if around & (_HAVE | _LYING) and around & _ALREADY:
         return True
     return tokens[at + 1 : at + 2] == ["sinds"]
 

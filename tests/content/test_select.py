@@ -207,6 +207,10 @@ def test_specificity_orders_phase_product_persona_address_channel() -> None:
         ("de eigenaren van mijn bedrijf", "mkb"),
         ("een seniorenwoning", None),  # whole words only
         ("ik wil zonnepanelen", None),
+        # The visitor speaks of ZonWarmte's business, not their own (the persona stays as it was).
+        ("Is uw bedrijf een erkend installateur, met keurmerk?", None),
+        ("hoe lang bestaat jullie bedrijf al", None),
+        ("Is uw bedrijf erkend? Het gaat om mijn bedrijf", "mkb"),
     ],
 )
 def test_detect_persona(book: JourneyBook, text: str, persona: str | None) -> None:

@@ -61,6 +61,7 @@ def test_form_of_address(text: str, address: str | None) -> None:
         ("we hebben sinds vorig jaar zonnepanelen, is een warmtepomp slim?", ["warmtepomp"]),
         ("onze zonnepanelen liggen er al vijf jaar, wat kost een batterij erbij", ["thuisbatterij"]),
         ("zonnepanelen sinds 2020, nu een warmtepomp?", ["warmtepomp"]),
+        ("Nee, ik bedoel dus een thuisbatterij, panelen hebben we al.", ["thuisbatterij"]),
         # Named without saying they are owned: both are asked about.
         ("Ik heb een vraag over zonnepanelen en een thuisbatterij", ["zonnepanelen", "thuisbatterij"]),
         ("hoeveel zonnepanelen liggen er gemiddeld op een dak", ["zonnepanelen"]),
@@ -78,3 +79,15 @@ def test_a_product_owned_earlier_in_the_conversation_is_context_when_another_is_
     assert BOOK.asked_products("werkt dat samen met zonnepanelen en een thuisbatterij", ["zonnepanelen"]) == [
         "thuisbatterij"
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "persona"),
+    [
+        ("ik heb een bakkerij met een plat dak", "mkb_owner"),
+        ("Is uw bedrijf een erkend installateur?", None),
+        ("Ik ben voorzitter van een VvE. Is jullie bedrijf erkend?", "vve_board"),
+    ],
+)
+def test_shipped_persona_keywords(text: str, persona: str | None) -> None:
+    assert BOOK.detect_persona(text) == persona
