@@ -118,6 +118,7 @@ class _Turn:
             reply_counts=dict(memory.reply_counts),
         )
         self.intent = understood.intent
+        self.subject = book.detect_subject(visit.text)
         self.replies: list[Reply] = []
 
     @property
@@ -125,6 +126,7 @@ class _Turn:
         memory = self.memory
         return Situation(
             phase=memory.phase,
+            subject=self.subject,
             product=memory.product,
             persona=memory.persona,
             address=memory.address,

@@ -34,6 +34,7 @@ class JourneyBook:
         }
         self._persona_patterns = self._patterns((p.id, p.recognise.keywords) for p in personas)
         self._products = ProductMatcher((p.id, p.keywords) for p in common.products)
+        self._subjects = ProductMatcher((s.id, s.keywords) for s in common.subjects)
         self._persona_compounds = ProductMatcher(
             (p.id, [k for k in p.recognise.keywords if len(k) >= COMPOUND_MIN and " " not in k])
             for p in personas
@@ -122,6 +123,11 @@ class JourneyBook:
     def asked_products(self, text: str, owned: Collection[str] = ()) -> list[str]:
         """Products the message asks about: named ones less those the visitor says they have."""
         return self._products.focus(text, owned)
+
+    def detect_subject(self, text: str) -> str | None:
+        """The first subject of common.yml the message mentions (saldering, netcongestie), if any."""
+        found = self._subjects.find(text)
+        return found[0] if found else None
 
     def only_products(self, text: str) -> bool:
         return self._products.only_products(text)

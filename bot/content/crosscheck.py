@@ -170,6 +170,9 @@ def check_common(parsed: Parsed, known: Known) -> list[Issue]:
     issues += _duplicates(
         source, [(("products", i, "id"), product.id) for i, product in enumerate(common.products)], "product"
     )
+    issues += _duplicates(
+        source, [(("subjects", i, "id"), subject.id) for i, subject in enumerate(common.subjects)], "subject"
+    )
     rules = [(("rules", "sales_phases", i), phase) for i, phase in enumerate(common.rules.sales_phases)]
     rules += [
         (("rules", "nps", "ask_after_phases", i), phase)

@@ -95,6 +95,7 @@ def load_content(directory: Path, domain_path: Path | None = None) -> Loaded:
         personas=frozenset(p.id for p in parsed.personas[1].personas) if parsed.personas else None,
         products=frozenset(p.id for p in parsed.common[1].products) if parsed.common else None,
         domain=domain,
+        subjects=frozenset(s.id for s in parsed.common[1].subjects) if parsed.common else None,
     )
     for source, journey in parsed.journeys:
         issues += check_journey(source, journey, known)

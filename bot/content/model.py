@@ -49,8 +49,9 @@ Phrasing = constr(strict=True, min_length=1, max_length=MAX_TEXT)
 Channel = Literal["web", "whatsapp", "sms"]
 Address = Literal["formal", "informal"]
 # The conditions a variant may set, most decisive first: a variant that fits the visitor's phase
-# beats one that fits the product, which beats persona, form of address (`address`) and channel.
-CONDITIONS: tuple[str, ...] = ("phase", "product", "persona", "address", "channel")
+# beats one for a subject the message mentions, which beats product, persona, form of address
+# (`address`) and channel.
+CONDITIONS: tuple[str, ...] = ("phase", "subject", "product", "persona", "address", "channel")
 
 
 def _phase_enum(*properties: str) -> Any:
@@ -85,6 +86,9 @@ class Variant(_Strict):
     """One way of answering; every condition it sets must fit the visitor, and the most specific fit wins."""
 
     phase: Id | None = Field(None, description="Only in this phase (a topic asked in another phase).")
+    subject: Id | None = Field(
+        None, description="Only when the message mentions this subject (common.yml subjects), e.g. saldering."
+    )
     product: Id | None = Field(None, description="Only when the conversation is about this product.")
     persona: Id | None = None
     address: Address | None = Field(None, description="formal = the u-form, informal = the je-form.")
@@ -167,6 +171,14 @@ class Product(_Strict):
     keywords: conlist(Text, min_items=1)
 
 
+class Subject(_Strict):
+    """Something visitors ask about across topics (saldering, netcongestie); its keywords spot it."""
+
+    id: Id
+    label: Text
+    keywords: conlist(Text, min_items=1)
+
+
 class NpsRules(_Strict):
     """When the assistant may ask for a recommendation score."""
 
@@ -203,6 +215,10 @@ class CommonFile(_Strict):
 
     general: dict[str, IntentContent]
     products: list[Product]
+    subjects: list[Subject] = Field(
+        default_factory=list,
+        description="Subjects a reply variant can be written for ('subject: saldering'), whatever the topic.",
+    )
     rules: Rules
     formal_rewrites: list[Rewrite] = Field(
         default_factory=list, description="Applied in order, on whole words, for visitors who write formally."

@@ -46,6 +46,8 @@ class Situation:
     """What a variant's conditions are matched against: where the visitor is and how to speak to them."""
 
     phase: str | None = None
+    # The first subject (common.yml) the message mentions; not remembered, it is about this message.
+    subject: str | None = None
     product: str | None = None
     persona: str | None = None
     address: str | None = None

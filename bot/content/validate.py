@@ -25,6 +25,7 @@ class Known:
     personas: frozenset[str] | None
     products: frozenset[str] | None
     domain: DomainIntents | None
+    subjects: frozenset[str] | None = None
 
 
 def _check_buttons(
@@ -79,6 +80,7 @@ def _check_references(source: SourceFile, here: FieldPath, variant: Variant, kno
     checks = (
         ("persona", variant.persona, known.personas, "personas.yml"),
         ("product", variant.product, known.products, "common.yml under products"),
+        ("subject", variant.subject, known.subjects, "common.yml under subjects"),
         ("phase", variant.phase, frozenset(PHASES), f"the phases ({PHASE_LIST})"),
     )
     for name, value, allowed, where in checks:
@@ -147,7 +149,7 @@ def check_content(source: SourceFile, path: FieldPath, content: IntentContent, k
         issues.append(
             source.issue(
                 (*path, "replies"),
-                "no default reply: add one without conditions (phase, product, persona, address, channel) "
+                "no default reply: add one without conditions (phase, subject, product, persona, address, channel) "
                 "so every visitor gets an answer",
             )
         )

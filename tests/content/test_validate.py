@@ -136,11 +136,11 @@ CASES: dict[str, list[str]] = {
         "consumer.yml:83: phases[6].intents: phase 'use' has no intent with a reply, so it can never be "
         "reached",
         "consumer.yml:85: phases[6].intents.performance.replies: no default reply: add one without "
-        "conditions (phase, product, persona, address, channel) so every visitor gets an answer",
+        "conditions (phase, subject, product, persona, address, channel) so every visitor gets an answer",
     ],
     "no_default_variant": [
         "consumer.yml:64: phases[3].intents.quote_request.replies: no default reply: add one "
-        "without conditions (phase, product, persona, address, channel) so every visitor gets an answer"
+        "without conditions (phase, subject, product, persona, address, channel) so every visitor gets an answer"
     ],
     "too_many_buttons": [
         "consumer.yml:13: phases[0].intents.energy_costs.buttons: 11 buttons; at most 10 fit in one "
