@@ -239,4 +239,23 @@ def fallback(book: JourneyBook, visit: Visit) -> Answer:
             turn.replies[-1] = Reply(content_id=base.content_id, text=base.text, buttons=buttons)
             return turn.answer("fallback")  # not understood yet: counted with the fallbacks
     turn.say("fallback")
+    _only_buttons_for_their_stage(turn)
     return turn.answer("fallback")
+
+
+def _only_buttons_for_their_stage(turn: _Turn) -> None:
+    """A prospect is not offered "Mijn bestelling" or "Storing" in the menu of topics: nothing ordered yet.
+
+    On a first message (phase unknown) every choice stays; after the order the sales buttons are
+    already hidden by the content rules.
+    """
+    phase = turn.memory.phase
+    if phase is None or phase not in turn.book.sales_phases:
+        return
+    reply = turn.replies[-1]
+    kept = tuple(
+        button
+        for button in reply.buttons
+        if turn.book.phase_of(button.payload.lstrip("/").split("{")[0]) not in OWNING_PHASES
+    )
+    turn.replies[-1] = replace(reply, buttons=kept)

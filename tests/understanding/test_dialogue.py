@@ -194,3 +194,14 @@ def test_a_battery_question_from_someone_with_panels_is_about_the_battery(book: 
     result = answer(book, visit(text, "how_it_works", phases=(("orientation", 0.8),)))
     assert result.memory.product == "thuisbatterij"
     assert "product=thuisbatterij" in (result.content_id or "")
+
+
+def test_the_menu_for_a_prospect_offers_no_order_or_service_topics(book: JourneyBook) -> None:
+    prospect = Memory(phase="orientation")
+    unclear = visit("hmm tja", FALLBACK_INTENT, prospect, ranking=((FALLBACK_INTENT, 0.9),))
+    titles = [b.title for b in fallback(book, unclear).replies[0].buttons]
+    assert "Ik oriënteer me" in titles and "Medewerker spreken" in titles
+    assert not {"Mijn bestelling", "Storing of service", "App en opbrengst"} & set(titles)
+    # A first message keeps every choice: where the visitor stands is not known yet.
+    first = visit("hmm tja", FALLBACK_INTENT, ranking=((FALLBACK_INTENT, 0.9),))
+    assert "Storing of service" in [b.title for b in fallback(book, first).replies[0].buttons]
