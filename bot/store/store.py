@@ -26,6 +26,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from bot.handoff import store as handoff_tables
+from bot.inbox.models import inbox_messages
 from bot.privacy import pseudonymise
 from bot.settings import PLACEHOLDER, PROJECT_ROOT, SettingsError, sqlite_url
 from bot.store import tracker_events
@@ -304,11 +305,14 @@ class TouchpointStore:
         return {"touchpoints": int(touchpoints.rowcount), "turns": int(turns.rowcount)}
 
     def forget(self, sender_id: str) -> dict[str, int]:
-        """Erase one visitor: touchpoints, turns, spooled records and Rasa's conversation events."""
+        """Erase one visitor: touchpoints, turns, inbox, spooled records and Rasa's conversation events."""
         key = pseudonymise(sender_id, self._key)
         with self._reachable(), self._session() as session, session.begin():
             counts = self._delete_touchpoints(session, Touchpoint.sender_key == key)
             handoff_tables.forget_sender(session, key)  # callback requests and their contact data
+            # WhatsApp/SMS messages received but not yet answered still hold their (sealed) text.
+            inbox = delete(inbox_messages).where(inbox_messages.c.conversation_id == sender_id)
+            counts["inbox"] = int(session.execute(inbox).rowcount)
         counts["spooled"] = self.spool.discard(lambda record: record.sender_key == key)
         counts["events"] = tracker_events.delete_sender_events(self.tracker_store_url, sender_id)
         return counts

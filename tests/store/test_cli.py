@@ -86,6 +86,27 @@ def test_forget_by_phone_number_finds_the_keyed_whatsapp_conversation(
     assert count_events(database_url, keyed) == 0
 
 
+def test_forget_erases_a_waiting_whatsapp_message_from_the_inbox(
+    env: dict[str, str],
+    database_url: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from bot.conversation_ids import conversation_id
+    from bot.inbox.store import InboxStore, Received
+    from bot.settings import conversation_key
+
+    monkeypatch.setenv("CONVERSATION_KEY", "k" * 32)
+    keyed = conversation_id("whatsapp", "+31612345678", conversation_key())
+    other = conversation_id("whatsapp", "+31687654321", conversation_key())
+    inbox = InboxStore(database_url, "s" * 32, channel="whatsapp")
+    inbox.add([Received("whatsapp", "wamid.1", keyed, {"text": "mijn adres is Dorpsstraat 1"}),
+               Received("whatsapp", "wamid.2", other, {"text": "hallo"})])  # fmt: skip
+    assert main(["forget", "--channel", "whatsapp", "+31 6 12345678"]) == 0
+    assert inbox.backlog(keyed) == 0 and inbox.backlog(other) == 1
+    inbox.close()
+
+
 def test_purge_with_the_default_retention(
     recorded: None, database_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
