@@ -21,12 +21,11 @@ from pathlib import Path
 from typing import TextIO
 
 from alembic.util import CommandError
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import column, delete, func, select, table, text
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from bot.handoff import store as handoff_tables
-from bot.inbox.models import inbox_messages
 from bot.privacy import pseudonymise
 from bot.settings import PLACEHOLDER, PROJECT_ROOT, SettingsError, sqlite_url
 from bot.store import tracker_events
@@ -38,6 +37,9 @@ from bot.store.records import StoredNps, StoredRecord, StoredTurn, TurnRecord
 from bot.store.spool import Replayed, Spool
 
 logger = logging.getLogger(__name__)
+# bot.inbox's table (migration 0004), named here only by the column forget needs: bot.inbox imports
+# this package, so importing its models here would be circular.
+_INBOX = table("inbox_messages", column("conversation_id"))
 
 DEFAULT_RETENTION_DAYS = 180
 # How long the store counts as down after a write failed or took too long.
@@ -311,7 +313,7 @@ class TouchpointStore:
             counts = self._delete_touchpoints(session, Touchpoint.sender_key == key)
             handoff_tables.forget_sender(session, key)  # callback requests and their contact data
             # WhatsApp/SMS messages received but not yet answered still hold their (sealed) text.
-            inbox = delete(inbox_messages).where(inbox_messages.c.conversation_id == sender_id)
+            inbox = delete(_INBOX).where(_INBOX.c.conversation_id == sender_id)
             counts["inbox"] = int(session.execute(inbox).rowcount)
         counts["spooled"] = self.spool.discard(lambda record: record.sender_key == key)
         counts["events"] = tracker_events.delete_sender_events(self.tracker_store_url, sender_id)
