@@ -155,6 +155,17 @@ class ValidateNpsForm(FormValidationAction):
     ) -> list[EventType]:
         """The normal reply answers (and records) the message; the form comes back once, then ends."""
         undo: list[EventType] = [SlotSet(asked, None)]  # from_text put the question in the slot
+        if intent == "request_human":
+            # A person was asked for: the callback form (or a colleague, actions/handoff/live.py)
+            # takes over, so the form ends here, keeping a score already given.
+            score = tracker.get_slot("nps_score") if asked == "nps_reason" else None
+            return [
+                *(await submit(dispatcher, tracker, score, None)),
+                SlotSet("requested_slot", None),
+                ActionExecutionRejected(FORM),
+                ActiveLoop(None),
+                FollowupAction("handoff_form"),
+            ]
         if _interruptions(tracker) < MAX_INTERRUPTIONS:
             return [*undo, ActionExecutionRejected(FORM), FollowupAction(_normal_reply(intent))]
         # Rejected too, so Rasa's rules see this message as a plain question once the form is gone.

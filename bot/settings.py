@@ -32,6 +32,8 @@ _LOGGED_SECRETS = (
     "HANDOFF_WEBHOOK_SECRET",
     "SMTP_PASSWORD",
     "CHATWOOT_API_TOKEN",
+    "CHATWOOT_WEBHOOK_TOKEN",
+    "CHATWOOT_WEBHOOK_SECRET",
     "REPORT_TOKEN",
 )
 
@@ -234,6 +236,55 @@ def handoff_delivery(env: Mapping[str, str] | None = None) -> HandoffDelivery:
         smtp_from=sender,
         smtp_to=recipients,
         smtp_starttls=starttls,
+        timeout_seconds=timeout,
+    )
+
+
+@dataclass(frozen=True)
+class ChatwootSettings:
+    """The live handover to an agent inbox (bot.channels.chatwoot); see docs/HANDOFF.md."""
+
+    url: str
+    api_token: str
+    account_id: int
+    inbox_id: int
+    webhook_token: str
+    webhook_secret: str | None
+    timeout_seconds: float
+
+
+def chatwoot(env: Mapping[str, str] | None = None) -> ChatwootSettings | None:
+    """CHATWOOT_URL/_API_TOKEN/_ACCOUNT_ID/_INBOX_ID/_WEBHOOK_TOKEN/_WEBHOOK_SECRET/_TIMEOUT; None = off."""
+    env = env if env is not None else os.environ
+    url = env.get("CHATWOOT_URL", "").strip().rstrip("/")
+    if not url:
+        return None
+    if not url.startswith(("http://", "https://")):
+        raise SettingsError(f"CHATWOOT_URL must start with http:// or https://, got {url[:40]!r}")
+    token = env.get("CHATWOOT_API_TOKEN", "").strip()
+    if not token or token == PLACEHOLDER:
+        raise SettingsError("CHATWOOT_URL is set: CHATWOOT_API_TOKEN (an agent's access token) is needed too")
+    ids = {}
+    for name in ("CHATWOOT_ACCOUNT_ID", "CHATWOOT_INBOX_ID"):
+        raw = env.get(name, "").strip()
+        if not raw.isdigit() or int(raw) < 1:
+            raise SettingsError(f"{name} must be Chatwoot's numeric id (1 or more), got {raw[:20]!r}")
+        ids[name] = int(raw)
+    raw_timeout = env.get("CHATWOOT_TIMEOUT", "").strip() or "5"
+    try:
+        timeout = float(raw_timeout)
+    except ValueError:
+        timeout = 0.0
+    if not 0.1 <= timeout <= 60:
+        raise SettingsError(f"CHATWOOT_TIMEOUT must be seconds from 0.1 to 60, got {raw_timeout!r}")
+    secret = env.get("CHATWOOT_WEBHOOK_SECRET", "").strip()
+    return ChatwootSettings(
+        url=url,
+        api_token=token,
+        account_id=ids["CHATWOOT_ACCOUNT_ID"],
+        inbox_id=ids["CHATWOOT_INBOX_ID"],
+        webhook_token=_secret("CHATWOOT_WEBHOOK_TOKEN", env),
+        webhook_secret=secret if secret and secret != PLACEHOLDER else None,
         timeout_seconds=timeout,
     )
 

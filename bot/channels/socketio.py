@@ -31,6 +31,7 @@ from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
 from bot.channels.bursts import ONE_MOMENT_TEXT, TOO_MANY_TEXT, Busy, ConversationTurns
+from bot.channels.handover import HandoverRelay
 from bot.channels.limits import MAX_BODY_BYTES, MessageLimit, apply_limits
 from bot.conversation_ids import conversation_id
 
@@ -78,11 +79,13 @@ class FixedSocketIOInput(SocketIOInput):
         *args: Any,
         limit: MessageLimit | None = None,
         turns: ConversationTurns | None = None,
+        handover: HandoverRelay | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.limit = limit or MessageLimit()
         self.turns = turns or ConversationTurns()
+        self.handover = handover or HandoverRelay.from_env()
 
     def get_output_channel(self) -> WebOutput | None:
         """For events Rasa sends later (e.g. reminders); ``None`` when this worker has no socket server."""
@@ -104,6 +107,7 @@ class FixedSocketIOInput(SocketIOInput):
         sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[], max_http_buffer_size=MAX_BODY_BYTES)
         webhook = SocketBlueprint(sio, self.socketio_path, "socketio_webhook", __name__)
         apply_limits(webhook, self.limit)
+        self.handover.attach(webhook)
         self.sio = sio
         namespace = self.namespace
 
@@ -165,7 +169,9 @@ class FixedSocketIOInput(SocketIOInput):
 
             try:
                 async with self.turns.turn(sender, on_slow=one_moment):
-                    await on_new_message(message)
+                    # With a colleague (live handover) the message goes to Chatwoot, not to Rasa.
+                    if not await self.handover.intercept(sender, text, output):
+                        await on_new_message(message)
             except Busy as busy:
                 logger.warning("Socket.io message not taken (conversation %s): %s.", sender, busy)
                 await output.send_text_message(sender, TOO_MANY_TEXT)

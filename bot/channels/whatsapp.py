@@ -26,6 +26,7 @@ from sanic.response import HTTPResponse
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.channels import required_credentials
+from bot.channels.handover import HandoverRelay
 from bot.channels.http import RetryPolicy, read_limited
 from bot.channels.limits import MAX_BODY_BYTES, ContentNotices, MessageLimit, apply_limits
 from bot.channels.render import choose_option
@@ -140,6 +141,7 @@ class WhatsAppInput(InputChannel):
         conversation_key: str | None = None,
         limit: MessageLimit | None = None,
         inbox: InboxWorker | None = None,
+        handover: HandoverRelay | None = None,
     ) -> None:
         """``unsupported_text`` None: answer media with the content's ``unsupported_message``.
 
@@ -158,6 +160,7 @@ class WhatsAppInput(InputChannel):
         self._retry = retry
         self.options = OptionMemory(RedisLink(redis_url), "whatsapp:options:")
         self.inbox = inbox or channel_inbox("WhatsApp message", self._key, self.name())
+        self.handover = handover or HandoverRelay.from_env()
 
     def get_output_channel(self, recipient: str | None = None) -> WhatsAppOutput:
         """Replies go through the business number; ``recipient`` binds the customer's real number.
@@ -173,6 +176,7 @@ class WhatsAppInput(InputChannel):
         """Routes: GET / (health), GET /webhook (Meta's verification), POST /webhook (messages)."""
         webhook = Blueprint("whatsapp_webhook", __name__)
         apply_limits(webhook, self.limit)
+        self.handover.attach(webhook)
 
         async def handle(stored: Stored) -> None:
             await self._handle(stored, on_new_message)
@@ -262,6 +266,8 @@ class WhatsAppInput(InputChannel):
             await output.send_text_message(sender, self.limit.notice("whatsapp"))
         elif stored.payload.get("typed"):
             text = choose_option(text, await self.options.take(phone)) or text
+        if await self.handover.intercept(sender, text, output):
+            return  # a colleague has the conversation (live handover): relayed to Chatwoot
         # The number lets the callback form confirm it instead of asking (actions/handoff.py); with
         # its "+", so the conversation store's masking recognises and masks it.
         metadata = {"whatsapp_message_id": stored.provider_id, "phone": "+" + phone_digits(phone)}

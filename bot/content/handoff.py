@@ -36,6 +36,11 @@ PLACEHOLDERS: dict[str, frozenset[str]] = {
     "stopped": frozenset(),
     "gave_up": frozenset(),
     "failed": frozenset(),
+    # The live handover to a colleague (bot.channels.handover).
+    "live_started": frozenset(),
+    "live_unavailable": frozenset(),
+    "live_ended": frozenset(),
+    "live_relay_failed": frozenset(),
 }
 _HOURS = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
 MAX_STOP_PHRASES = 50

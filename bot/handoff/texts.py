@@ -1,8 +1,7 @@
 """The form's texts from journeys/common.yml (`handoff:`), in the visitor's situation, placeholders filled.
 
 The business journey is formal: its visitors get the `address: formal` variants, as do visitors
-who write formally. JourneyBook keeps the common file and journeys private, and this module is
-the one place that reads the handoff section from them.
+who write formally.
 """
 
 from __future__ import annotations
@@ -16,12 +15,11 @@ from bot.content.select import Button, Situation, build_reply
 
 def section(book: JourneyBook) -> HandoffSection | None:
     """The handoff section, or None when the content has none (then the form is not offered)."""
-    return book._common.handoff
+    return book.handoff
 
 
 def is_formal(book: JourneyBook, persona: str | None, address: str | None) -> bool:
-    journey = book._journeys.get(book.journey_for(persona))
-    return address == "formal" or (journey is not None and journey.address == "formal")
+    return address == "formal" or book.journey_address(persona) == "formal"
 
 
 def situation(

@@ -246,7 +246,6 @@ def stored_turns() -> list[dict[str, Any]]:
     ("text", "intent", "asked", "action"),
     [
         ("Hoe meld ik dat aan?", "malfunction", "nps_score", "action_journey_reply"),
-        ("Kan ik iemand spreken?", "request_human", "nps_reason", "action_journey_reply"),
         ("Hoezo dat?", "nlu_fallback", "nps_score", "action_journey_fallback"),
     ],
 )
@@ -300,9 +299,24 @@ def test_a_second_question_during_the_reason_keeps_the_score() -> None:
     )
     messages, events = run_events(ValidateNpsForm(), tracker)
     assert [message["text"] for message in messages] == [expected("nps_thanks_detractor", tracker)]
-    assert events[-1] == {"event": "followup", "timestamp": None, "name": "action_journey_reply"}
+    assert events[-1] == {"event": "followup", "timestamp": None, "name": "handoff_form"}
     [touchpoint] = stored_touchpoints()
     assert (touchpoint["nps_score"], touchpoint["nps_reason"]) == (4, None)
+
+
+@pytest.mark.parametrize(("asked", "score"), [("nps_score", None), ("nps_reason", 7)])
+def test_asking_for_a_person_ends_the_form_and_opens_the_handoff(asked: str, score: int | None) -> None:
+    slots = {"nps_score": score} if score is not None else {}
+    tracker = form_tracker("Kan ik iemand spreken?", asked, intent="request_human", slots=slots)
+    messages, events = run_events(ValidateNpsForm(), tracker)
+    assert events[-3:] == [
+        {"event": "action_execution_rejected", "timestamp": None, "name": "nps_form", "policy": None,
+         "confidence": None},
+        {"event": "active_loop", "timestamp": None, "name": None},
+        {"event": "followup", "timestamp": None, "name": "handoff_form"},
+    ]  # fmt: skip
+    assert "020-123 45 67" not in " ".join(str(m.get("text")) for m in messages), "no phone text"
+    assert [tp["nps_score"] for tp in stored_touchpoints()] == ([score] if score is not None else [])
 
 
 def test_coming_back_after_the_reply_does_not_record_the_message_again() -> None:

@@ -10,6 +10,7 @@ from rasa.core.run import configure_app, create_http_input_channels
 from rasa.shared.exceptions import RasaException
 from sanic import Sanic
 
+from bot.channels.chatwoot import ChatwootInput
 from bot.channels.rest import GuardedRestInput
 from bot.channels.socketio import FixedSocketIOInput
 from bot.channels.twilio import SignedTwilioInput
@@ -48,7 +49,13 @@ def built(path: Path) -> dict[type, object]:
 
 def test_rasa_builds_our_channels_with_values_from_the_environment() -> None:
     channels = built(DEVELOPMENT)
-    assert set(channels) == {GuardedRestInput, FixedSocketIOInput, WhatsAppInput, SignedTwilioInput}
+    assert set(channels) == {
+        GuardedRestInput,
+        FixedSocketIOInput,
+        WhatsAppInput,
+        SignedTwilioInput,
+        ChatwootInput,
+    }
     whatsapp = channels[WhatsAppInput]
     assert isinstance(whatsapp, WhatsAppInput)
     assert (whatsapp.verify_token, whatsapp.phone_number_id) == ("verify-1", "000000000000000")
@@ -116,4 +123,10 @@ def test_channel_names_give_the_webhook_routes() -> None:
         "/webhooks/twilio/webhook",
         "/webhooks/socketio",
     } <= paths
-    assert {c.name() for c in app.ctx.input_channels} == {"rest", "socketio", "whatsapp", "twilio"}
+    assert {c.name() for c in app.ctx.input_channels} == {
+        "rest",
+        "socketio",
+        "whatsapp",
+        "twilio",
+        "chatwoot",
+    }
