@@ -17,7 +17,8 @@ from sqlalchemy import func, insert, select, text
 from sqlalchemy.engine import Connection, Engine
 
 from bot.phases import PHASES
-from bot.store.models import Touchpoint, Turn
+from bot.store.apply import TURN_FIELDS, TurnFacts, derive
+from bot.store.models import SessionProduct, Touchpoint, TouchpointSession, Turn
 
 BATCH = 5000
 DAYS = 56
@@ -171,27 +172,45 @@ def generate(engine: Engine, count: int, *, seed: int = 7, force: bool = False) 
                 "(use --force to add it anyway, or point DATABASE_URL at an empty database)"
             )
         next_tp = int(connection.execute(select(func.coalesce(func.max(Touchpoint.id), 0))).scalar_one()) + 1
-        tp_rows: list[dict[str, Any]] = []
-        turn_rows: list[dict[str, Any]] = []
+        batch: dict[Any, list[dict[str, Any]]] = {model: [] for model in _MODELS}
         for touchpoint, turns in sessions(count, seed, now, first_number=next_tp):
             touchpoint["id"] = next_tp
-            tp_rows.append(touchpoint)
-            turn_rows += [{**turn, "touchpoint_id": next_tp} for turn in turns]
+            batch[Touchpoint].append(touchpoint)
+            _add_session_fields(next_tp, turns, batch)
             next_tp += 1
-            if len(turn_rows) >= BATCH:
-                _flush(connection, tp_rows, turn_rows, totals)
-        _flush(connection, tp_rows, turn_rows, totals)
+            if len(batch[Turn]) >= BATCH:
+                _flush(connection, batch, totals)
+        _flush(connection, batch, totals)
         _advance_sequences(connection)
     return totals
 
 
-def _flush(connection: Connection, tps: list[dict[str, Any]], turns: list[dict[str, Any]],
-           totals: dict[str, int]) -> None:  # fmt: skip
-    if tps:
-        connection.execute(insert(Touchpoint), tps)
-    if turns:
-        connection.execute(insert(Turn), turns)
-    totals["touchpoints"] += len(tps)
-    totals["turns"] += len(turns)
-    tps.clear()
-    turns.clear()
+# In insertion order: the sessions and products refer to their touchpoint.
+_MODELS = (Touchpoint, Turn, TouchpointSession, SessionProduct)
+
+
+def _add_session_fields(touchpoint_id: int, turns: list[dict[str, Any]],
+                        batch: dict[Any, list[dict[str, Any]]]) -> None:  # fmt: skip
+    """The write-time session fields, as the store derives them (the turns are in time order)."""
+    facts = [
+        TurnFacts(t["at"], t["phase"], t["intent"], t["outcome"], t["typed"], t["product"]) for t in turns
+    ]
+    fields, session_rows, products = derive(facts)
+    batch[Turn] += [
+        {**turn, **dict(zip(TURN_FIELDS, values, strict=True)), "touchpoint_id": touchpoint_id}
+        for turn, values in zip(turns, fields, strict=True)
+    ]
+    batch[TouchpointSession] += [{**row, "touchpoint_id": touchpoint_id} for row in session_rows]
+    batch[SessionProduct] += [
+        {"touchpoint_id": touchpoint_id, "number": number, "product": product} for number, product in products
+    ]
+
+
+def _flush(connection: Connection, batch: dict[Any, list[dict[str, Any]]], totals: dict[str, int]) -> None:
+    for model in _MODELS:
+        if batch[model]:
+            connection.execute(insert(model), batch[model])
+    totals["touchpoints"] += len(batch[Touchpoint])
+    totals["turns"] += len(batch[Turn])
+    for rows in batch.values():
+        rows.clear()

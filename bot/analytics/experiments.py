@@ -4,29 +4,17 @@ a later phase after first seeing it, and whether the best arm beats the runner-u
 
 from __future__ import annotations
 
-from sqlalchemy import text
-from sqlalchemy.engine import Connection
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy.engine import Row
 
 from bot.analytics.model import Arm, Experiment, share
 from bot.analytics.stats import ALPHA, two_proportions
 
 
-def experiment_results(connection: Connection, turns: str, sessions: str) -> list[Experiment]:
-    """Per experiment and arm: engaged sessions exposed (the first exposure counts) and how many of
-    them reached a later phase than the exposure's after it."""
-    rows = connection.execute(
-        text(
-            "WITH e AS (SELECT t.sk, t.id, t.ep, t.pidx, t.experiment, t.arm, ROW_NUMBER() OVER"
-            " (PARTITION BY t.sk, t.experiment ORDER BY t.at, t.id) AS exposure"
-            f" FROM {turns} t JOIN {sessions} s ON s.sk = t.sk"
-            " WHERE s.engaged = 1 AND t.experiment IS NOT NULL AND t.arm IS NOT NULL)"
-            " SELECT experiment, arm, COUNT(*) AS n, SUM(moved) AS moved FROM ("
-            " SELECT e.sk, e.experiment, e.arm, MAX(CASE WHEN l.pidx > e.pidx"
-            " AND (l.ep > e.ep OR (l.ep = e.ep AND l.id > e.id)) THEN 1 ELSE 0 END) AS moved"
-            f" FROM e JOIN {turns} l ON l.sk = e.sk WHERE e.exposure = 1 GROUP BY e.sk, e.experiment, e.arm) m"
-            " GROUP BY experiment, arm ORDER BY experiment, arm"
-        )
-    ).all()
+def experiment_results(rows: Sequence[Row[Any]]) -> list[Experiment]:
+    """Per experiment, its arms from the rows of `sql.experiments` (experiment, arm, n, moved)."""
     grouped: dict[str, list[tuple[str, int, int]]] = {}
     for row in rows:
         grouped.setdefault(str(row.experiment), []).append((str(row.arm), int(row.n), int(row.moved)))

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from bot.analytics.stats import Nps, ZTest
 from bot.phases import DUTCH_LABELS
+from bot.store.models import SESSION_GAP_MINUTES
 
 
 class ReportError(ValueError):
@@ -32,7 +33,7 @@ class Filters:
     persona: str | None = None
     journey: str | None = None
     product: str | None = None
-    gap_minutes: int = 30
+    gap_minutes: int = SESSION_GAP_MINUTES
     min_answers: int = 30
 
 

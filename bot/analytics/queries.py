@@ -1,19 +1,22 @@
 """Run the report's SQL on one connection and assemble the Report; every figure is a GROUP BY.
 
-The annotated turns of the selection are written once to a temporary table; the other queries read
-that table, so the window functions run once per report.
+For the default session gap the sections read the session fields the store keeps at write time
+(no window functions). For another `--session-gap`, or when some turns lack those fields (written
+outside the store), the selection's sessions are derived once into temporary tables
+(bot/analytics/derived.py) and the same sections read those.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta, timezone
+from dataclasses import replace
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import bindparam, text
 from sqlalchemy.engine import Connection, CursorResult, Row
 
-from bot.analytics import sql
+from bot.analytics import derived, sql
 from bot.analytics.experiments import experiment_results
 from bot.analytics.gaps import group_gaps
 from bot.analytics.model import (
@@ -33,19 +36,25 @@ from bot.analytics.model import (
 )
 from bot.analytics.stats import nps
 from bot.phases import PHASES
-from bot.store.models import UtcDateTime
+from bot.store.models import SESSION_GAP_MINUTES, UtcDateTime
 
-TURNS = "an_turns"
-SESSIONS = "an_sessions"
 # Bounds on what the report lists (the JSON/CSV get the same lists as the HTML).
 MAX_GAP_MESSAGES = 1000
 MAX_GAPS = 25
 MIN_REPLY_SHOWN = 5
 
 
-def touchpoint_where(filters: Filters) -> str:
-    """Conditions on touchpoints (alias tp); the period is the touchpoint's start."""
-    where = ["1 = 1"]
+def stored_fields_complete(connection: Connection) -> bool:
+    """Every turn carries its write-time session fields (an index finds one without them at once)."""
+    return connection.execute(text("SELECT 1 FROM turns WHERE session_no IS NULL LIMIT 1")).first() is None
+
+
+def touchpoint_where(filters: Filters, products: str = "turns") -> str | None:
+    """Conditions on touchpoints (alias tp), None without filters; the period is the touchpoint's start.
+
+    `products` holds (touchpoint_id, product): session_products when complete, else the turns.
+    """
+    where = []
     if filters.since is not None:
         where.append("tp.started_at >= :since")
     if filters.until is not None:
@@ -55,14 +64,14 @@ def touchpoint_where(filters: Filters) -> str:
     if filters.persona is not None:
         where.append("tp.persona = :persona")
     if filters.product is not None:
-        where.append("tp.id IN (SELECT touchpoint_id FROM turns WHERE product = :product)")
+        where.append(f"tp.id IN (SELECT touchpoint_id FROM {products} WHERE product = :product)")
     if filters.journey is not None:
         where.append("tp.id IN (SELECT touchpoint_id FROM turns WHERE content_id LIKE :journey_like)")
-    return " AND ".join(where)
+    return " AND ".join(where) if where else None
 
 
 def _params(filters: Filters) -> dict[str, Any]:
-    params: dict[str, Any] = {"gap": filters.gap_minutes * 60, "low": sql.LOW_CONFIDENCE}
+    params: dict[str, Any] = {"low": sql.LOW_CONFIDENCE}
     for name in ("since", "until", "channel", "persona", "product"):
         value = getattr(filters, name)
         if value is not None:
@@ -86,12 +95,12 @@ def _run(connection: Connection, statement: str, params: Mapping[str, Any]) -> S
     return _execute(connection, statement, params).all()
 
 
-def check_filters(connection: Connection, filters: Filters, journeys: Sequence[str]) -> None:
+def check_filters(connection: Connection, filters: Filters, journeys: Sequence[str], products: str) -> None:
     """A filter value that the data does not hold is an error naming the values that do exist."""
     checks = (
         ("channel", filters.channel, "SELECT DISTINCT channel FROM touchpoints"),
         ("persona", filters.persona, "SELECT DISTINCT persona FROM touchpoints WHERE persona IS NOT NULL"),
-        ("product", filters.product, "SELECT DISTINCT product FROM turns WHERE product IS NOT NULL"),
+        ("product", filters.product, f"SELECT DISTINCT product FROM {products} WHERE product IS NOT NULL"),
     )
     for name, value, query in checks:
         if value is None:
@@ -104,29 +113,19 @@ def check_filters(connection: Connection, filters: Filters, journeys: Sequence[s
         raise ReportError(f"--journey {filters.journey!r} is not a journey; known: {', '.join(journeys)}")
 
 
-def _prepare(connection: Connection, filters: Filters) -> None:
-    dialect = connection.dialect.name
-    for table in (SESSIONS, TURNS):
-        connection.execute(text(f"DROP TABLE IF EXISTS {table}"))
-    select = sql.annotated_turns(dialect, touchpoint_where(filters), ":gap")
-    _execute(connection, f"CREATE TEMPORARY TABLE {TURNS} AS {select}", _params(filters))
-    connection.execute(text(f"CREATE TEMPORARY TABLE {SESSIONS} AS {sql.sessions(TURNS)}"))
-    connection.execute(text(f"CREATE INDEX ix_{SESSIONS}_sk ON {SESSIONS} (sk)"))
-    if dialect == "postgresql":
-        connection.execute(text(f"ANALYZE {TURNS}"))
-        connection.execute(text(f"ANALYZE {SESSIONS}"))
+def _source(connection: Connection, filters: Filters, complete: bool, selection: str | None) -> sql.Source:
+    """The stored session fields when they fit, else the selection derived into temporary tables."""
+    if complete and filters.gap_minutes == SESSION_GAP_MINUTES:
+        return replace(sql.STORED, selection=selection)
+    where = "1 = 1"
+    if selection is not None:
+        where = f"tu.touchpoint_id IN (SELECT tp.id FROM touchpoints tp WHERE {selection})"
+    derived.materialise(connection, where, filters.gap_minutes * 60, _params(filters))
+    return sql.Source(derived.TURNS, derived.SESSIONS, derived.PRODUCTS)
 
 
-def _overview(connection: Connection) -> Overview:
-    row = connection.execute(
-        text(
-            "SELECT COUNT(*), COALESCE(SUM(engaged), 0), COALESCE(SUM(turns), 0),"
-            " COALESCE(SUM(engaged * dropped), 0), COALESCE(SUM(engaged * completed), 0),"
-            " COALESCE(SUM(engaged * decided), 0), COALESCE(SUM(engaged * ordered), 0)"
-            f" FROM {SESSIONS}"
-        )
-    ).one()
-    sessions, engaged, turns, dropped, completed, decided, ordered = (int(value) for value in row)
+def _overview(row: Row[Any]) -> Overview:
+    sessions, engaged, turns, dropped, completed, decided, ordered = (int(value or 0) for value in row[:7])
     return Overview(
         sessions=sessions,
         engaged=engaged,
@@ -142,14 +141,13 @@ def _overview(connection: Connection) -> Overview:
     )
 
 
-def _funnel(connection: Connection, engaged: int) -> list[FunnelStep]:
-    found = {row.phase: row for row in connection.execute(text(sql.funnel(TURNS, SESSIONS)))}
+def _funnel(row: Row[Any], engaged: int) -> list[FunnelStep]:
+    values = row._mapping
     steps = []
     for index, phase in enumerate(PHASES):
-        row = found.get(phase)
-        reached = int(row.sessions) if row else 0
+        reached = int(values[f"reached_{index}"] or 0)
         last = index == len(PHASES) - 1
-        to_next = None if last else (int(row.to_next) if row else 0)
+        to_next = None if last else int(values[f"to_next_{index}"] or 0)
         steps.append(
             FunnelStep(
                 phase=phase,
@@ -163,13 +161,7 @@ def _funnel(connection: Connection, engaged: int) -> list[FunnelStep]:
     return steps
 
 
-def _entry(connection: Connection, engaged: int) -> list[PhaseCount]:
-    rows = connection.execute(
-        text(
-            f"SELECT entry_phase, COUNT(*) FROM {SESSIONS} WHERE engaged = 1 AND entry_phase IS NOT NULL"
-            " GROUP BY entry_phase"
-        )
-    ).all()
+def _entry(rows: Sequence[Row[Any]], engaged: int) -> list[PhaseCount]:
     counts = {str(phase): int(count) for phase, count in rows}
     return [
         PhaseCount(phase, phase_label(phase), counts[phase], share(counts[phase], engaged))
@@ -178,25 +170,12 @@ def _entry(connection: Connection, engaged: int) -> list[PhaseCount]:
     ]
 
 
-def _transitions(connection: Connection) -> list[Transition]:
-    """Consecutive messages of an engaged session in different phases (a move back counts too)."""
-    rows = connection.execute(
-        text(
-            f"SELECT t.pidx, t.next_pidx, COUNT(*) FROM {TURNS} t JOIN {SESSIONS} s ON s.sk = t.sk"
-            " WHERE s.engaged = 1 AND t.pidx IS NOT NULL AND t.next_pidx IS NOT NULL AND t.pidx <> t.next_pidx"
-            " GROUP BY t.pidx, t.next_pidx ORDER BY t.pidx, t.next_pidx"
-        )
-    ).all()
-    return [Transition(PHASES[int(a)], PHASES[int(b)], int(n)) for a, b, n in rows]
+def _transitions(rows: Sequence[Row[Any]]) -> list[Transition]:
+    found = sorted((PHASES.index(str(a)), PHASES.index(str(b)), int(n)) for a, b, n in rows)
+    return [Transition(PHASES[a], PHASES[b], n) for a, b, n in found]
 
 
-def _dropoff(connection: Connection, funnel: list[FunnelStep]) -> list[Dropoff]:
-    rows = connection.execute(
-        text(
-            f"SELECT last_phase, COUNT(*), SUM(dropped) FROM {SESSIONS}"
-            " WHERE engaged = 1 AND last_phase IS NOT NULL GROUP BY last_phase"
-        )
-    ).all()
+def _dropoff(rows: Sequence[Row[Any]], funnel: list[FunnelStep]) -> list[Dropoff]:
     ended = {str(phase): (int(count), int(dropped)) for phase, count, dropped in rows}
     reached = {step.phase: step.sessions for step in funnel}
     return [
@@ -213,7 +192,7 @@ def _dropoff(connection: Connection, funnel: list[FunnelStep]) -> list[Dropoff]:
     ]
 
 
-def _replies(connection: Connection) -> list[ReplyStat]:
+def _replies(rows: Sequence[Row[Any]]) -> list[ReplyStat]:
     stats = [
         ReplyStat(
             content_id=str(row.content_id),
@@ -226,20 +205,24 @@ def _replies(connection: Connection) -> list[ReplyStat]:
             left_rate=share(int(row.left_chat), int(row.shown)),
             too_few=int(row.shown) < MIN_REPLY_SHOWN,
         )
-        for row in connection.execute(text(sql.content_performance(TURNS, SESSIONS)))
+        for row in rows
     ]
     # The replies that lose people first; replies shown too rarely to judge go last.
     return sorted(stats, key=lambda s: (s.too_few, -(s.left_rate or 0), -s.shown, s.content_id))
 
 
-def _nps(connection: Connection, filters: Filters) -> tuple[Any, dict[str, list[NpsRow]]]:
+def _nps(
+    connection: Connection, filters: Filters, src: sql.Source, selection: str | None
+) -> tuple[Any, dict[str, list[NpsRow]]]:
     dialect = connection.dialect.name
-    base = f" FROM touchpoints tp WHERE tp.nps_score IS NOT NULL AND {touchpoint_where(filters)}"
+    where = f" AND {selection}" if selection else ""
+    base = f" FROM touchpoints tp WHERE tp.nps_score IS NOT NULL{where}"
     params = _params(filters)
+    # An answer counts once for every product its conversation was about (answers first, then
+    # their products through the key).
     products = (
-        " FROM touchpoints tp JOIN (SELECT DISTINCT touchpoint_id, product FROM turns"
-        " WHERE product IS NOT NULL) pr ON pr.touchpoint_id = tp.id"
-        f" WHERE tp.nps_score IS NOT NULL AND {touchpoint_where(filters)}"
+        f" FROM (SELECT DISTINCT tp.id, tp.nps_score, p.product AS product FROM touchpoints tp"
+        f" JOIN {src.products} p ON p.touchpoint_id = tp.id WHERE tp.nps_score IS NOT NULL{where}) tp"
     )
     groups = {
         "phase": (sql.nps_counts("tp.nps_phase") + base + " GROUP BY tp.nps_phase", phase_label),
@@ -250,7 +233,7 @@ def _nps(connection: Connection, filters: Filters) -> tuple[Any, dict[str, list[
             + " GROUP BY COALESCE(tp.persona, '(onbekend)')",
             str,
         ),
-        "product": (sql.nps_counts("pr.product") + products + " GROUP BY pr.product", str),
+        "product": (sql.nps_counts("tp.product") + products + " GROUP BY tp.product", str),
         "week": (
             sql.nps_counts(sql.week("tp.nps_at", dialect))
             + base
@@ -281,10 +264,12 @@ def _nps_order(group: str, key: object) -> tuple[int, str]:
     return (0, str(key))
 
 
-def _gaps(connection: Connection, filters: Filters) -> list[Any]:
+def _gaps(connection: Connection, filters: Filters, selection: str | None) -> list[Any]:
+    where = (
+        f" AND tu.touchpoint_id IN (SELECT tp.id FROM touchpoints tp WHERE {selection})" if selection else ""
+    )
     statement = (
-        "SELECT tu.text, COUNT(*) AS n FROM turns tu JOIN touchpoints tp ON tp.id = tu.touchpoint_id"
-        f" WHERE {touchpoint_where(filters)} AND tu.text NOT LIKE '/%'"
+        f"SELECT tu.text, COUNT(*) AS n FROM turns tu WHERE tu.text NOT LIKE '/%'{where}"
         " AND (tu.outcome = 'fallback' OR tu.intent = 'nlu_fallback' OR tu.confidence < :low)"
         f" GROUP BY tu.text ORDER BY COUNT(*) DESC, tu.text LIMIT {MAX_GAP_MESSAGES}"
     )
@@ -292,36 +277,37 @@ def _gaps(connection: Connection, filters: Filters) -> list[Any]:
     return group_gaps([(str(row.text), int(row.n)) for row in rows], MAX_GAPS)
 
 
-def _mix(connection: Connection) -> dict[str, list[MixRow]]:
-    week = sql.week("started_at", connection.dialect.name)
-    week_s = sql.week("s.started_at", connection.dialect.name)
-    statements = {
-        "channel": f"SELECT {week}, channel, COUNT(*) FROM {SESSIONS} WHERE engaged = 1 GROUP BY {week}, channel",
-        "persona": f"SELECT {week}, COALESCE(persona, '(onbekend)'), COUNT(*) FROM {SESSIONS}"
-        f" WHERE engaged = 1 GROUP BY {week}, COALESCE(persona, '(onbekend)')",
-        "product": f"SELECT {week_s}, t.product, COUNT(DISTINCT t.sk) FROM {TURNS} t JOIN {SESSIONS} s"
-        f" ON s.sk = t.sk WHERE s.engaged = 1 AND t.product IS NOT NULL GROUP BY {week_s}, t.product",
+def _mix(connection: Connection, src: sql.Source, params: Mapping[str, Any]) -> dict[str, list[MixRow]]:
+    """Per week (Monday) the engaged sessions per channel, persona and product."""
+    dialect = connection.dialect.name
+    channels: dict[tuple[str, str], int] = {}
+    personas: dict[tuple[str, str], int] = {}
+    for day, channel, persona, n in _run(connection, sql.mix(src, dialect), params):
+        monday = _monday(day)
+        channels[monday, str(channel)] = channels.get((monday, str(channel)), 0) + int(n)
+        personas[monday, str(persona)] = personas.get((monday, str(persona)), 0) + int(n)
+    products = {
+        (str(w), str(k)): int(n) for w, k, n in _run(connection, sql.product_mix(src, dialect), params)
     }
     return {
-        name: sorted(
-            (MixRow(str(w), str(k), int(n)) for w, k, n in connection.execute(text(statement))),
-            key=lambda row: (row.week, row.key),
-        )
-        for name, statement in statements.items()
+        name: [MixRow(week, key, n) for (week, key), n in sorted(counts.items())]
+        for name, counts in (("channel", channels), ("persona", personas), ("product", products))
     }
 
 
-def _synthetic(connection: Connection, filters: Filters) -> bool:
-    statement = (
-        f"SELECT COUNT(*) FROM touchpoints tp WHERE tp.synthetic = :yes AND {touchpoint_where(filters)}"
-    )
-    params = {**_params(filters), "yes": True}
-    return int(_run(connection, statement, params)[0][0]) > 0
+def _monday(day: object) -> str:
+    moment = date.fromisoformat(str(day)[:10])
+    return (moment - timedelta(days=moment.weekday())).isoformat()
 
 
-def _period(filters: Filters, connection: Connection) -> str:
+def _synthetic(connection: Connection, filters: Filters, selection: str | None) -> bool:
+    where = f" AND {selection}" if selection else ""
+    statement = f"SELECT 1 FROM touchpoints tp WHERE tp.synthetic = :yes{where} LIMIT 1"
+    return bool(_run(connection, statement, {**_params(filters), "yes": True}))
+
+
+def _period(filters: Filters, first: object, last: object) -> str:
     """ "van <eerste dag> t/m <laatste dag>": the filter's bounds, else the data's first and last day."""
-    first, last = connection.execute(text(f"SELECT MIN(started_at), MAX(ended_at) FROM {SESSIONS}")).one()
     since = filters.since.date().isoformat() if filters.since else _day(first) or "begin"
     until = (filters.until - timedelta(microseconds=1)).date().isoformat() if filters.until else _day(last)
     return f"van {since} t/m {until or 'nu'}"
@@ -334,16 +320,20 @@ def _day(value: object) -> str | None:
 
 
 def build_report(connection: Connection, filters: Filters, journeys: Sequence[str]) -> Report:
-    """The whole report in one transaction; the temporary tables are dropped at the end."""
-    check_filters(connection, filters, journeys)
-    _prepare(connection, filters)
+    """The whole report in one transaction; temporary tables (if any) are dropped at the end."""
+    complete = stored_fields_complete(connection)
+    check_filters(connection, filters, journeys, "session_products" if complete else "turns")
+    selection = touchpoint_where(filters, "session_products" if complete else "turns")
+    src = _source(connection, filters, complete, selection)
+    params = _params(filters)
     try:
-        overview = _overview(connection)
-        funnel = _funnel(connection, overview.engaged)
-        nps_overall, nps_groups = _nps(connection, filters)
+        totals = _execute(connection, sql.overview(src), params).one()
+        overview = _overview(totals)
+        funnel = _funnel(totals, overview.engaged)
+        nps_overall, nps_groups = _nps(connection, filters, src, selection)
         report = Report(
             generated_at=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-            period=_period(filters, connection),
+            period=_period(filters, totals.first, totals.last),
             filters={
                 name: str(getattr(filters, name))
                 for name in ("channel", "persona", "journey", "product")
@@ -351,22 +341,21 @@ def build_report(connection: Connection, filters: Filters, journeys: Sequence[st
             },
             gap_minutes=filters.gap_minutes,
             min_answers=filters.min_answers,
-            synthetic=_synthetic(connection, filters),
+            synthetic=_synthetic(connection, filters, selection),
             overview=overview,
             funnel=funnel,
-            entry=_entry(connection, overview.engaged),
-            transitions=_transitions(connection),
-            dropoff=_dropoff(connection, funnel),
-            replies=_replies(connection),
+            entry=_entry(_run(connection, sql.entry(src), params), overview.engaged),
+            transitions=_transitions(_run(connection, sql.transitions(src), params)),
+            dropoff=_dropoff(_run(connection, sql.last_phase(src), params), funnel),
+            replies=_replies(_run(connection, sql.content_performance(src), params)),
             nps=nps_groups,
             nps_overall=nps_overall,
-            gaps=_gaps(connection, filters),
-            mix=_mix(connection),
-            experiments=experiment_results(connection, TURNS, SESSIONS),
+            gaps=_gaps(connection, filters, selection),
+            mix=_mix(connection, src, params),
+            experiments=experiment_results(_run(connection, sql.experiments(src), params)),
         )
     finally:
-        for table in (SESSIONS, TURNS):
-            connection.execute(text(f"DROP TABLE IF EXISTS {table}"))
+        derived.drop(connection)
     if overview.sessions == 0:
         report.notes.append("Geen gesprekken in deze periode of met deze filters.")
     elif overview.engaged == 0:

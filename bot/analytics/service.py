@@ -13,6 +13,9 @@ from bot.analytics.queries import build_report
 from bot.content.loader import COMMON_FILE, PERSONAS_FILE, content_files
 from bot.settings import PROJECT_ROOT
 
+# libyaml's safe loader when installed: the ids are read on every report, the pure-Python one is slow.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 def journey_ids(directory: Path | None = None) -> tuple[str, ...]:
     """The journey ids in journeys/*.yml (read directly: a broken content edit must not block the report)."""
@@ -22,7 +25,7 @@ def journey_ids(directory: Path | None = None) -> tuple[str, ...]:
         if path.name in (COMMON_FILE, PERSONAS_FILE):
             continue
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
         except (OSError, yaml.YAMLError):
             continue
         journey = data.get("journey") if isinstance(data, dict) else None

@@ -1,19 +1,23 @@
-"""The analytics SQL, written once: the report runs it over temporary tables, the BI views over views.
+"""The analytics SQL, written once: every section of the report is a GROUP BY over a `Source`.
 
-Sessions are cut from the turns in SQL with window functions: a turn more than `gap` seconds after
-the previous turn of the same touchpoint starts a new session. Every figure is an aggregate over
-the annotated turns (one row per turn) or the sessions (one row per session); see docs/ANALYTICS.md.
+A source is three relations shaped like the store's tables: turns with their session fields
+(session_no, next_phase, next_step, session_engaged), touchpoint_sessions and session_products.
+The report reads the stored tables themselves (kept up to date at write time for the default
+gap) or temporary tables derived with window functions (bot/analytics/derived.py). See
+docs/ANALYTICS.md for what each figure means.
 """
 
 from __future__ import annotations
 
-from bot.phases import PHASES
+from dataclasses import dataclass
 
-DEFAULT_GAP_SECONDS = 30 * 60
-# What counts as reaching a decision, an order, and a completed session (docs/ANALYTICS.md).
-DECISION_INTENTS: tuple[str, ...] = ("quote_request", "visit_request")
-ORDER_INTENTS: tuple[str, ...] = ("order",)
-COMPLETED_OUTCOMES: tuple[str, ...] = ("completed", "handoff")
+from bot.phases import PHASES
+from bot.store.apply import COMPLETED_OUTCOMES, DECISION_INTENTS, ORDER_INTENTS
+from bot.store.models import SESSION_GAP_MINUTES
+
+__all__ = ["COMPLETED_OUTCOMES", "DECISION_INTENTS", "ORDER_INTENTS"]
+
+DEFAULT_GAP_SECONDS = SESSION_GAP_MINUTES * 60
 LOW_CONFIDENCE = 0.5
 # Session keys: touchpoint id times this plus the session's number inside the touchpoint.
 SESSION_FACTOR = 100_000
@@ -28,6 +32,13 @@ def epoch(column: str, dialect: str) -> str:
     if dialect == "postgresql":
         return f"EXTRACT(EPOCH FROM {column})"
     return f"(julianday({column}) * 86400.0)"
+
+
+def micros(column: str, dialect: str) -> str:
+    """Whole microseconds since the epoch, exact (SQLite stores 'YYYY-MM-DD HH:MM:SS.ffffff' text)."""
+    if dialect == "postgresql":
+        return f"CAST(EXTRACT(EPOCH FROM {column}) * 1000000 AS BIGINT)"
+    return f"(CAST(strftime('%s', {column}) AS INTEGER) * 1000000 + CAST(substr({column}, 21, 6) AS INTEGER))"
 
 
 def week(column: str, dialect: str) -> str:
@@ -47,91 +58,107 @@ def phase_name(index: str) -> str:
     return f"CASE {index} {cases} END"
 
 
-def annotated_turns(dialect: str, where: str, gap: str) -> str:
-    """One row per turn: its session key (sk) and what the visitor's next message in that session did.
+@dataclass(frozen=True)
+class Source:
+    """The relations a report reads, and the condition that keeps the selected touchpoints."""
 
-    Two window passes over one ordering (touchpoint, time), the least SQLite needs: the first
-    packs the next turn (its second, phase index with 9 for none, 1 if not understood) into one
-    number; the second counts the sessions that ended before a turn, which numbers the sessions.
-    `where` filters touchpoints/turns (aliases tp, tu); `gap` is the inactivity limit in seconds
-    (`:gap`, or a literal for the views).
-    """
-    completes = (
-        f"tu.outcome IN ({quoted(COMPLETED_OUTCOMES)}) "
-        f"OR tu.intent IN ({quoted(DECISION_INTENTS + ORDER_INTENTS)})"
+    turns: str
+    sessions: str
+    products: str
+    selection: str | None = None  # SQL over touchpoints `tp`; None = every touchpoint
+
+    def only(self, alias: str) -> str:
+        if self.selection is None:
+            return "1 = 1"
+        return f"{alias}.touchpoint_id IN (SELECT tp.id FROM touchpoints tp WHERE {self.selection})"
+
+
+STORED = Source("turns", "touchpoint_sessions", "session_products")
+
+
+def _count(condition: str) -> str:
+    return f"SUM(CASE WHEN {condition} THEN 1 ELSE 0 END)"
+
+
+def overview(src: Source) -> str:
+    """One row: the session counts, the period, and per phase i `reached_i` and `to_next_i`."""
+    funnel = ", ".join(
+        f"{_count(f's.engaged AND (s.phases & {1 << i}) <> 0')} AS reached_{i}, "
+        f"{_count(f's.engaged AND (s.phases & {3 << i}) = {3 << i}')} AS to_next_{i}"
+        for i in range(len(PHASES))
     )
-    same_session = f"l1.np IS NOT NULL AND l1.np / 100 - l1.ep <= {gap}"
-    columns = (
-        "id, touchpoint_id, at, ep, phase, pidx, intent, content_id, outcome, product, experiment, arm, "
-        "channel, persona, typed, completes"
+    return f"""
+SELECT COUNT(*) AS sessions, {_count("s.engaged")} AS engaged, SUM(s.turns) AS turns,
+  {_count("s.engaged AND NOT s.completed AND s.phases <> 0")} AS dropped,
+  {_count("s.engaged AND s.completed")} AS completed, {_count("s.engaged AND s.decided")} AS decided,
+  {_count("s.engaged AND s.ordered")} AS ordered, MIN(s.started_at) AS first, MAX(s.ended_at) AS last,
+  {funnel}
+FROM {src.sessions} s WHERE {src.only("s")}"""
+
+
+def entry(src: Source) -> str:
+    return (
+        f"SELECT s.entry_phase, COUNT(*) FROM {src.sessions} s WHERE s.engaged AND s.entry_phase IS NOT NULL"
+        f" AND {src.only('s')} GROUP BY s.entry_phase"
     )
-    return f"""
-SELECT l2.*, CAST(l2.touchpoint_id AS BIGINT) * {SESSION_FACTOR} + 1 + COALESCE(SUM(1 - l2.has_next) OVER (
-  PARTITION BY l2.touchpoint_id ORDER BY l2.at, l2.id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS sk
-FROM (
-  SELECT {", ".join("l1." + name for name in columns.split(", "))},
-    CASE WHEN {same_session} THEN 1 ELSE 0 END AS has_next,
-    CASE WHEN {same_session} AND (l1.np % 100) / 2 < 9 THEN (l1.np % 100) / 2 END AS next_pidx,
-    CASE WHEN {same_session} AND l1.np % 2 = 1 THEN 1 ELSE 0 END AS next_fallback
-  FROM (
-    SELECT b.*, LEAD(b.ep * 100 + COALESCE(b.pidx, 9) * 2 + b.fallback)
-      OVER (PARTITION BY b.touchpoint_id ORDER BY b.at, b.id) AS np
-    FROM (
-      SELECT tu.id, tu.touchpoint_id, tu.at, CAST({epoch("tu.at", dialect)} AS BIGINT) AS ep, tu.phase,
-        {phase_index("tu.phase")} AS pidx, tu.intent, tu.content_id, tu.outcome, tu.product,
-        tu.experiment, tu.arm, tp.channel, tp.persona,
-        CASE WHEN COALESCE(tu.typed, tu.text NOT LIKE '/%') THEN 1 ELSE 0 END AS typed,
-        CASE WHEN {completes} THEN 1 ELSE 0 END AS completes,
-        CASE WHEN tu.outcome = 'fallback' THEN 1 ELSE 0 END AS fallback
-      FROM turns tu JOIN touchpoints tp ON tp.id = tu.touchpoint_id
-      WHERE {where}
-    ) b
-  ) l1
-) l2"""
 
 
-def sessions(turns: str) -> str:
-    """One row per session, from the annotated turns (a table or view name).
-
-    Entry and last phase: the phase of the earliest and latest turn with a phase, found in the
-    GROUP BY by packing (second, phase index) into one number.
-    """
-    packed = "CASE WHEN pidx IS NOT NULL THEN ep * 10 + pidx END"
-    return f"""
-SELECT sk, MIN(touchpoint_id) AS touchpoint_id, MIN(channel) AS channel, MIN(persona) AS persona,
-  MIN(at) AS started_at, MAX(at) AS ended_at, COUNT(*) AS turns,
-  MAX(typed) AS engaged, MAX(completes) AS completed,
-  MAX(CASE WHEN intent IN ({quoted(DECISION_INTENTS)}) THEN 1 ELSE 0 END) AS decided,
-  MAX(CASE WHEN intent IN ({quoted(ORDER_INTENTS)}) THEN 1 ELSE 0 END) AS ordered,
-  {phase_name(f"MIN({packed}) % 10")} AS entry_phase,
-  {phase_name(f"MAX({packed}) % 10")} AS last_phase,
-  CASE WHEN MAX(typed) = 1 AND MAX(completes) = 0 AND MAX(pidx) IS NOT NULL THEN 1 ELSE 0 END AS dropped
-FROM {turns} GROUP BY sk"""
+def last_phase(src: Source) -> str:
+    """Per last phase: engaged sessions that ended there, and how many of them were dropped."""
+    return (
+        f"SELECT s.last_phase, COUNT(*), {_count('NOT s.completed')} FROM {src.sessions} s"
+        f" WHERE s.engaged AND s.last_phase IS NOT NULL AND {src.only('s')} GROUP BY s.last_phase"
+    )
 
 
-def funnel(turns: str, sessions_: str) -> str:
-    """Engaged sessions reaching each phase, and of those how many also reached the next phase."""
-    return f"""
-WITH sp AS (SELECT DISTINCT t.sk, t.pidx FROM {turns} t JOIN {sessions_} s ON s.sk = t.sk
-  WHERE s.engaged = 1 AND t.pidx IS NOT NULL)
-SELECT {phase_name("a.pidx")} AS phase, a.pidx, COUNT(*) AS sessions, COUNT(b.sk) AS to_next
-FROM sp a LEFT JOIN sp b ON b.sk = a.sk AND b.pidx = a.pidx + 1
-GROUP BY a.pidx"""
+def transitions(src: Source) -> str:
+    """Consecutive messages of an engaged session in different phases (a move back counts too)."""
+    return (
+        f"SELECT t.phase, t.next_phase, COUNT(*) FROM {src.turns} t WHERE t.session_engaged = TRUE"
+        f" AND t.next_phase IS NOT NULL AND t.phase IN ({quoted(PHASES)}) AND t.phase <> t.next_phase"
+        f" AND {src.only('t')} GROUP BY t.phase, t.next_phase"
+    )
 
 
-def content_performance(turns: str, sessions_: str) -> str:
+def content_performance(src: Source) -> str:
     """Per reply: what the visitor's next message did (see docs/ANALYTICS.md for the categories)."""
     return f"""
-SELECT t.content_id, COUNT(*) AS shown,
-  SUM(CASE WHEN t.has_next = 1 AND t.next_fallback = 1 THEN 1 ELSE 0 END) AS fell_back,
-  SUM(CASE WHEN t.has_next = 1 AND t.next_fallback = 0 AND t.next_pidx > t.pidx THEN 1 ELSE 0 END) AS moved_on,
-  SUM(CASE WHEN t.has_next = 1 AND t.next_fallback = 0
-    AND (t.next_pidx IS NULL OR t.pidx IS NULL OR t.next_pidx <= t.pidx) THEN 1 ELSE 0 END) AS continued,
-  SUM(CASE WHEN t.has_next = 0 AND s.completed = 0 THEN 1 ELSE 0 END) AS left_chat,
-  SUM(CASE WHEN t.has_next = 0 AND s.completed = 1 THEN 1 ELSE 0 END) AS closed
-FROM {turns} t JOIN {sessions_} s ON s.sk = t.sk
-WHERE s.engaged = 1 AND t.content_id IS NOT NULL
+SELECT t.content_id, COUNT(*) AS shown, {_count("t.next_step = 'fell_back'")} AS fell_back,
+  {_count("t.next_step = 'moved_on'")} AS moved_on, {_count("t.next_step = 'continued'")} AS continued,
+  {_count("t.next_step = 'left'")} AS left_chat, {_count("t.next_step = 'closed'")} AS closed
+FROM {src.turns} t WHERE t.session_engaged = TRUE AND t.content_id IS NOT NULL AND {src.only("t")}
 GROUP BY t.content_id"""
+
+
+def mix(src: Source, dialect: str) -> str:
+    """Engaged sessions per day (of the session's start), channel and persona; weeks are summed from it."""
+    day = "CAST(s.started_at AS DATE)" if dialect == "postgresql" else "substr(s.started_at, 1, 10)"
+    return (
+        f"SELECT {day} AS day, tp.channel, COALESCE(tp.persona, '(onbekend)'), COUNT(*) FROM {src.sessions} s"
+        f" JOIN touchpoints tp ON tp.id = s.touchpoint_id WHERE s.engaged AND {src.only('s')}"
+        f" GROUP BY {day}, tp.channel, COALESCE(tp.persona, '(onbekend)')"
+    )
+
+
+def product_mix(src: Source, dialect: str) -> str:
+    return (
+        f"SELECT {week('s.started_at', dialect)} AS week, p.product, COUNT(*) FROM {src.products} p"
+        f" JOIN {src.sessions} s ON s.touchpoint_id = p.touchpoint_id AND s.number = p.number"
+        f" WHERE s.engaged AND {src.only('p')} GROUP BY {week('s.started_at', dialect)}, p.product"
+    )
+
+
+def experiments(src: Source) -> str:
+    """Per experiment and arm: engaged sessions exposed (the first exposure counts) and how many of
+    them reached a later phase than the exposure's after it (`went_further`). `experiment > ''` rather
+    than IS NOT NULL: SQLite then reads the few exposures through ix_turns_experiment."""
+    return f"""
+WITH x AS MATERIALIZED (SELECT t.touchpoint_id, t.session_no, t.id, t.at, t.experiment, t.arm, t.went_further
+  FROM {src.turns} t WHERE t.experiment > '' AND t.arm IS NOT NULL AND t.session_engaged AND {src.only("t")}),
+e AS (SELECT x.*, ROW_NUMBER() OVER (PARTITION BY x.touchpoint_id, x.session_no, x.experiment
+  ORDER BY x.at, x.id) AS exposure FROM x)
+SELECT experiment, arm, COUNT(*) AS n, {_count("went_further")} AS moved FROM e WHERE exposure = 1
+GROUP BY experiment, arm ORDER BY experiment, arm"""
 
 
 def nps_counts(key: str) -> str:

@@ -8,15 +8,34 @@ ranking below. When a sender's next session starts, an earlier touchpoint still 
 Updates read the touchpoint and write it back, so the row is locked first (SELECT ... FOR
 UPDATE on PostgreSQL; SQLite's write lock is taken by the store's BEGIN IMMEDIATE): two turns
 of one session written at once, by two threads or two action servers, never lose an update.
+
+Under the same lock every turn also refreshes what the analytics report reads (revision 0006):
+the touchpoint's turns are re-derived in time order (`derive`), so a turn that arrives late (from
+the spool, or a slower writer) renumbers the sessions as if it had come in order.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from bot.store.models import Touchpoint, Turn
+from bot.phases import PHASES
+from bot.store.models import SESSION_GAP_MINUTES, SessionProduct, Touchpoint, TouchpointSession, Turn
 from bot.store.records import StoredNps, StoredRecord, StoredTurn
+
+# What counts as reaching a decision, an order, and a completed session (docs/ANALYTICS.md).
+DECISION_INTENTS: tuple[str, ...] = ("quote_request", "visit_request")
+ORDER_INTENTS: tuple[str, ...] = ("order",)
+COMPLETED_OUTCOMES: tuple[str, ...] = ("completed", "handoff")
+SESSION_GAP = timedelta(minutes=SESSION_GAP_MINUTES)
+_PHASE_INDEX = {phase: index for index, phase in enumerate(PHASES)}
+# The write-time fields of a turn, in the order `derive` returns them.
+TURN_FIELDS = ("session_no", "next_phase", "next_step", "session_engaged", "went_further")
 
 # A later turn's outcome replaces an earlier one of the same or lower rank: a handoff stays a handoff,
 # a closed conversation stays completed, and otherwise the latest answer or fallback counts.
@@ -66,6 +85,160 @@ def _touchpoint(session: Session, record: StoredRecord, outcome: str) -> Touchpo
     return touchpoint
 
 
+@dataclass(frozen=True)
+class TurnFacts:
+    """What the session derivation needs of one turn."""
+
+    at: datetime
+    phase: str | None
+    intent: str
+    outcome: str
+    typed: bool
+    product: str | None
+
+
+def _completes(turn: TurnFacts) -> bool:
+    return turn.outcome in COMPLETED_OUTCOMES or turn.intent in DECISION_INTENTS + ORDER_INTENTS
+
+
+def _next_step(turn: TurnFacts, following: TurnFacts) -> str:
+    if following.outcome == "fallback":
+        return "fell_back"
+    here, there = _PHASE_INDEX.get(turn.phase or ""), _PHASE_INDEX.get(following.phase or "")
+    return "moved_on" if here is not None and there is not None and there > here else "continued"
+
+
+def derive(
+    turns: Sequence[TurnFacts], first: int = 1, gap: timedelta = SESSION_GAP
+) -> tuple[list[tuple[Any, ...]], list[dict[str, Any]], set[tuple[int, str]]]:
+    """A touchpoint's turns in time order → per turn its TURN_FIELDS, its sessions, (session, product)s.
+
+    A pause longer than `gap` starts a session; phases outside PHASES count as no phase. The
+    first turn starts session number `first` (the tail of a touchpoint, from a session's start).
+    """
+    numbers: list[int] = []
+    for index, turn in enumerate(turns):
+        new = index == 0 or turn.at - turns[index - 1].at > gap
+        numbers.append((numbers[-1] if numbers else first - 1) + new)
+    sessions: dict[int, dict[str, Any]] = {}
+    products: set[tuple[int, str]] = set()
+    for number, turn in zip(numbers, turns, strict=True):
+        row = sessions.setdefault(number, {
+            "number": number, "started_at": turn.at, "turns": 0, "engaged": False, "completed": False,
+            "decided": False, "ordered": False, "entry_phase": None, "last_phase": None, "phases": 0})  # fmt: skip
+        row["turns"] += 1
+        row["ended_at"] = turn.at
+        row["engaged"] = row["engaged"] or turn.typed
+        row["completed"] = row["completed"] or _completes(turn)
+        row["decided"] = row["decided"] or turn.intent in DECISION_INTENTS
+        row["ordered"] = row["ordered"] or turn.intent in ORDER_INTENTS
+        if turn.phase in _PHASE_INDEX:
+            row["entry_phase"] = row["entry_phase"] or turn.phase
+            row["last_phase"] = turn.phase
+            row["phases"] |= 1 << _PHASE_INDEX[turn.phase]
+        if turn.product:
+            products.add((number, turn.product))
+    # Walking back through each session: the highest phase index seen after each turn.
+    further: list[bool] = [False] * len(turns)
+    highest = -1
+    for index in range(len(turns) - 1, -1, -1):
+        if index + 1 == len(turns) or numbers[index + 1] != numbers[index]:
+            highest = -1
+        here = _PHASE_INDEX.get(turns[index].phase or "")
+        further[index] = here is not None and highest > here
+        highest = max(highest, -1 if here is None else here)
+    fields = []
+    for index, (number, turn) in enumerate(zip(numbers, turns, strict=True)):
+        last = index + 1 == len(turns) or numbers[index + 1] != number
+        if last:
+            step = "closed" if sessions[number]["completed"] else "left"
+            next_phase = None
+        else:
+            following = turns[index + 1]
+            step = _next_step(turn, following)
+            next_phase = following.phase if following.phase in _PHASE_INDEX else None
+        fields.append((number, next_phase, step, sessions[number]["engaged"], further[index]))
+    return fields, list(sessions.values()), products
+
+
+def _refresh_sessions(session: Session, turn: Turn) -> None:
+    """Re-derive the touchpoint's sessions from the one the new turn falls in; write what changed.
+
+    Earlier sessions cannot change: the new turn comes after the start of the session of the turn
+    just before it. So an append reads only its own session, and a late turn the sessions after it.
+    """
+    before = (
+        select(Turn.session_no)
+        .where(
+            Turn.touchpoint_id == turn.touchpoint_id,
+            or_(Turn.at < turn.at, and_(Turn.at == turn.at, Turn.id < turn.id)),
+        )
+        .order_by(Turn.at.desc(), Turn.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    rows = session.execute(
+        select(Turn.id, Turn.at, Turn.phase, Turn.intent, Turn.outcome, Turn.typed,
+               Turn.text.startswith("/").label("button"), Turn.product,
+               *(getattr(Turn, name) for name in TURN_FIELDS))
+        .where(Turn.touchpoint_id == turn.touchpoint_id,
+               or_(Turn.session_no >= func.coalesce(before, 1), Turn.session_no.is_(None)))
+        .order_by(Turn.at, Turn.id)
+    ).all()  # fmt: skip
+    first = min((row.session_no for row in rows if row.session_no is not None), default=1)
+    facts = [
+        # Typed unknown (rows from before revision 0003): a text starting with "/" was a button.
+        TurnFacts(row.at, row.phase, row.intent, row.outcome,
+                  not row.button if row.typed is None else row.typed, row.product)
+        for row in rows
+    ]  # fmt: skip
+    fields, sessions, products = derive(facts, first)
+    changed = [
+        {"turn_id": row.id, **dict(zip(TURN_FIELDS, new, strict=True))}
+        for row, new in zip(rows, fields, strict=True)
+        if tuple(row[-len(TURN_FIELDS) :]) != new
+    ]
+    if changed:
+        table = Turn.__table__
+        session.execute(
+            table.update()
+            .where(table.c.id == bindparam("turn_id"))
+            .values({name: bindparam(name) for name in TURN_FIELDS}),
+            changed,
+        )
+    others = [(row, new[0]) for row, new in zip(rows, fields, strict=True) if row.id != turn.id]
+    if any(row.session_no != number for row, number in others):
+        _rewrite_sessions(session, turn.touchpoint_id, first, sessions, products)
+        return
+    # Nothing renumbered: only the new turn's session changed (and maybe gained a product).
+    number = next(new[0] for row, new in zip(rows, fields, strict=True) if row.id == turn.id)
+    [values] = [row for row in sessions if row["number"] == number]
+    key = {"touchpoint_id": turn.touchpoint_id, "number": number}
+    if any(n == number for _, n in others):
+        session.execute(
+            update(TouchpointSession)
+            .where(TouchpointSession.touchpoint_id == turn.touchpoint_id, TouchpointSession.number == number)
+            .values(values)
+        )
+    else:
+        session.execute(insert(TouchpointSession).values({**key, **values}))
+    if turn.product and not any(n == number and row.product == turn.product for row, n in others):
+        session.execute(insert(SessionProduct).values({**key, "product": turn.product}))
+
+
+def _rewrite_sessions(session: Session, touchpoint_id: int, first: int, sessions: list[dict[str, Any]],
+                      products: set[tuple[int, str]]) -> None:  # fmt: skip
+    """Replace the touchpoint's sessions from number `first` on (after a late turn renumbered them)."""
+    for model in (TouchpointSession, SessionProduct):
+        session.execute(delete(model).where(model.touchpoint_id == touchpoint_id, model.number >= first))
+    session.execute(insert(TouchpointSession), [{"touchpoint_id": touchpoint_id, **row} for row in sessions])
+    if products:
+        session.execute(
+            insert(SessionProduct),
+            [{"touchpoint_id": touchpoint_id, "number": n, "product": p} for n, p in sorted(products)],
+        )
+
+
 def apply_turn(session: Session, record: StoredTurn) -> None:
     """Add the turn and update its touchpoint; a turn already stored (same record id) is skipped."""
     if session.scalar(select(Turn.id).where(Turn.record_id == record.record_id)) is not None:
@@ -83,23 +256,24 @@ def apply_turn(session: Session, record: StoredTurn) -> None:
         touchpoint.outcome = record.outcome
     touchpoint.started_at = min(touchpoint.started_at, record.at)
     touchpoint.ended_at = max(touchpoint.ended_at, record.at)
-    session.add(
-        Turn(
-            record_id=record.record_id,
-            touchpoint_id=touchpoint.id,
-            at=record.at,
-            phase=record.phase,
-            intent=record.intent,
-            confidence=record.confidence,
-            content_id=record.content_id,
-            text=record.text,
-            outcome=record.outcome,
-            product=record.product,
-            typed=record.typed,
-            experiment=record.experiment,
-            arm=record.arm,
-        )
+    turn = Turn(
+        record_id=record.record_id,
+        touchpoint_id=touchpoint.id,
+        at=record.at,
+        phase=record.phase,
+        intent=record.intent,
+        confidence=record.confidence,
+        content_id=record.content_id,
+        text=record.text,
+        outcome=record.outcome,
+        product=record.product,
+        typed=record.typed,
+        experiment=record.experiment,
+        arm=record.arm,
     )
+    session.add(turn)
+    session.flush()
+    _refresh_sessions(session, turn)
 
 
 def apply_nps(session: Session, record: StoredNps) -> None:

@@ -33,6 +33,12 @@ Base: Any = declarative_base()
 TOUCHPOINT_OUTCOMES = ("answered", "handoff", "fallback", "dropped", "completed")
 # What one message can lead to; "dropped" is only concluded for a whole touchpoint.
 TURN_OUTCOMES = ("answered", "handoff", "fallback", "completed")
+# Analytics sessions (docs/ANALYTICS.md): a pause longer than this inside a touchpoint starts a new
+# session. The store keeps sessions for this gap up to date as turns are written (revision 0006).
+SESSION_GAP_MINUTES = 30
+# What the visitor did after a turn, in that session: another message (the first three), or nothing
+# more in a session that was not completed ("left") or was ("closed").
+NEXT_STEPS = ("continued", "moved_on", "fell_back", "left", "closed")
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -109,12 +115,61 @@ class Turn(Base):
     typed: Mapped[bool | None] = Column(Boolean)
     experiment: Mapped[str | None] = Column(String(64))
     arm: Mapped[str | None] = Column(String(8))
+    # Analytics (revision 0006), kept up to date by bot/store/apply.py for SESSION_GAP_MINUTES: the
+    # session's number within the touchpoint, the next message's phase and what it did (NEXT_STEPS),
+    # whether the session holds a typed message, and whether a later message of the session was in
+    # a later phase (an experiment arm "moved the visitor on"). NULL: written outside the store.
+    session_no: Mapped[int | None] = Column(Integer)
+    next_phase: Mapped[str | None] = Column(String(32))
+    next_step: Mapped[str | None] = Column(String(16))
+    session_engaged: Mapped[bool | None] = Column(Boolean)
+    went_further: Mapped[bool | None] = Column(Boolean)
     __table_args__ = (
         *__table_args__,
         Index("ix_turns_at", "at"),
         Index("ix_turns_touchpoint_at", "touchpoint_id", "at"),
         Index("ix_turns_experiment", "experiment"),
+        # Leading session_no: finds turns without write-time fields, and a session's turns.
+        Index("ix_turns_session", "session_no", "touchpoint_id"),
+        # Covering the report's per-reply and per-phase-pair counts (no table lookups).
+        Index("ix_turns_engaged_content", "session_engaged", "content_id", "next_step", "touchpoint_id"),
+        Index("ix_turns_engaged_phase", "session_engaged", "phase", "next_phase", "touchpoint_id"),
     )
+
+
+class TouchpointSession(Base):
+    """One analytics session (visit) inside a touchpoint, aggregated as its turns are written."""
+
+    __tablename__ = "touchpoint_sessions"
+
+    touchpoint_id: Mapped[int] = Column(
+        Integer, ForeignKey("touchpoints.id", ondelete="CASCADE"), primary_key=True
+    )
+    number: Mapped[int] = Column(Integer, primary_key=True, autoincrement=False)
+    started_at: Mapped[datetime] = Column(UtcDateTime, nullable=False)
+    ended_at: Mapped[datetime] = Column(UtcDateTime, nullable=False)
+    turns: Mapped[int] = Column(Integer, nullable=False)
+    engaged: Mapped[bool] = Column(Boolean, nullable=False)
+    completed: Mapped[bool] = Column(Boolean, nullable=False)
+    decided: Mapped[bool] = Column(Boolean, nullable=False)
+    ordered: Mapped[bool] = Column(Boolean, nullable=False)
+    entry_phase: Mapped[str | None] = Column(String(32))
+    last_phase: Mapped[str | None] = Column(String(32))
+    # Bit i set: the session had a message in PHASES[i] (the funnel in one pass).
+    phases: Mapped[int] = Column(Integer, nullable=False)
+
+
+class SessionProduct(Base):
+    """A product talked about in a session (the product mix, NPS per product, the --product filter)."""
+
+    __tablename__ = "session_products"
+    __table_args__ = (Index("ix_session_products_product", "product"),)
+
+    touchpoint_id: Mapped[int] = Column(
+        Integer, ForeignKey("touchpoints.id", ondelete="CASCADE"), primary_key=True
+    )
+    number: Mapped[int] = Column(Integer, primary_key=True, autoincrement=False)
+    product: Mapped[str] = Column(String(64), primary_key=True)
 
 
 def is_store_object(name: str | None, type_: str, _parents: object) -> bool:

@@ -42,14 +42,14 @@ def test_forget_removes_everything_about_one_sender(store: TouchpointStore, data
 
     counts = store.forget(sender)
 
-    assert counts == {"touchpoints": 2, "turns": 4, "spooled": 0, "events": events}
+    assert counts == {"touchpoints": 2, "turns": 4, "inbox": 0, "spooled": 0, "events": events}
     assert count_events(database_url, sender) == 0
     assert not rasa_retrieves(database_url, sender)
     assert count_events(database_url, other) > 0
     assert [row["sender_key"] for row in rows(database_url, Touchpoint)] == [pseudonymise(other, KEY)]
     assert len(rows(database_url, Turn)) == 1
     assert store.last_nps_at(sender) is None
-    assert store.forget(sender) == {"touchpoints": 0, "turns": 0, "spooled": 0, "events": 0}
+    assert store.forget(sender) == {"touchpoints": 0, "turns": 0, "inbox": 0, "spooled": 0, "events": 0}
 
 
 def test_forget_also_drops_spooled_records(
