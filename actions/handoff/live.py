@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import re
 from datetime import datetime, timezone
 from functools import cache
 
@@ -29,6 +30,7 @@ from bot.settings import ChatwootSettings, SettingsError, chatwoot, handoff_key,
 logger = logging.getLogger(__name__)
 
 LIVE_INTENT = "request_human"
+CALL_WORDS = re.compile(r"\b(?:bel|bellen|belt|terugbellen|teruggebeld|opbellen|telefonisch|call me)\b")
 
 
 @cache
@@ -48,11 +50,19 @@ def contact_identifier(sender_id: str) -> str:
     return f"bezoeker-{digest[:24]}"
 
 
+def asks_for_a_call(text: str) -> bool:
+    """A tapped "Bel mij terug" (a payload) or "bel mij even" asks for a call, not a chat with a colleague."""
+    return text.startswith("/") or bool(CALL_WORDS.search(text.casefold()))
+
+
 def available(tracker: Tracker, now: datetime) -> ChatwootSettings | None:
     """The Chatwoot settings when this request may go to a colleague live now, else None."""
-    intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
+    latest = tracker.latest_message or {}
+    intent = (latest.get("intent") or {}).get("name")
     configured = settings()
     if configured is None or intent != LIVE_INTENT or channel(tracker) not in LIVE_CHANNELS:
+        return None
+    if asks_for_a_call(str(latest.get("text") or "")):
         return None
     if channel(tracker) == "whatsapp" and known_phone(tracker) is None:
         return None  # the colleague's replies could not reach this visitor

@@ -138,3 +138,13 @@ def test_a_bad_chatwoot_setting_leaves_the_handover_off(
     monkeypatch.setenv("CHATWOOT_ACCOUNT_ID", "zeven")
     said = texts_of(FormDriver(channel="socketio").start(ASK))
     assert len(said) == 1 and "Hoe mogen we je noemen" in said[0], "no attempt, so no failure to report"
+
+
+@pytest.mark.parametrize("request_text", ["/request_human", "kunnen jullie mij terugbellen?", "Bel me even"])
+def test_a_tapped_bel_mij_terug_or_a_typed_call_request_gets_the_callback_form(
+    open_now: FakeChatwoot, request_text: str
+) -> None:
+    driver = FormDriver(channel="socketio", sender="web:abc123")
+    said = texts_of(driver.start(request_text))
+    assert "Hoe mogen we je noemen" in said[-1] and "020-123 45 67" in said[-1]
+    assert open_now.requests == [], "no live chat for someone who asked to be called"
