@@ -143,6 +143,6 @@ def test_asking_for_a_person_during_the_nps_question_opens_the_handoff(live_bot:
     if live_bot.slot(sender, "requested_slot") != "nps_score":
         pytest.skip("the NPS question was not due in this conversation")
     replies = " ".join(str(reply.get("text")) for reply in live_bot.say(sender, "Kan ik iemand spreken?"))
-    assert "noemen" in replies and "020-123 45 67" not in replies, replies
+    assert "Hoe mogen we je noemen" in replies, replies  # the form, not only the phone text
     assert live_bot.slot(sender, "requested_slot") == "handoff_name"
     assert live_bot.tracker(sender)["active_loop"]["name"] == "handoff_form"  # type: ignore[index]
