@@ -12,8 +12,11 @@ from bot.content.model import CommonFile, IntentContent, Journey, Persona
 from bot.content.products import COMPOUND_MIN, ProductMatcher
 from bot.content.select import Reply, Situation, build_reply, keyword_pattern, normalise
 
-# "Is uw bedrijf erkend?", "jullie bedrijf": the visitor speaks of ZonWarmte, not of who they are.
-_ADDRESSED = re.compile(r"(?<!\w)(?:uw|jullie|jouw|je)\s+\w+")
+# Words that do not say who the visitor is: ZonWarmte's business ("is uw bedrijf erkend?"), another
+# company ("panelen van een ander bedrijf") or a denial ("geen bedrijf", "niet voor mijn zaak").
+_ADDRESSED = re.compile(
+    r"(?<!\w)(?:uw|jullie|jouw|je|ander|andere|geen|niet(?:\s+voor)?(?:\s+(?:een|mijn|ons|onze))?)\s+\w+"
+)
 
 
 class JourneyBook:

@@ -78,11 +78,17 @@ def _plain(text: str) -> str:
     return re.sub(r"[^\w ]+", "", normalise(clean_text(text))).strip()
 
 
+# "ach laat maar, ik bel zelf wel": a word of hesitation before the stop phrase.
+_LEAD_IN = re.compile(r"^(?:(?:ach|och|oh|o|nou|ok|oke|okay|sorry|hmm+|eh+|ehm|pff+|ja|nee)\s+)+")
+
+
 def is_stop(text: str, phrases: Iterable[str]) -> bool:
-    """The visitor ends the questions ("laat maar", "nee laat maar zitten")."""
-    said = _plain(text)
-    return bool(said) and any(
+    """The visitor ends the questions ("laat maar", "nee laat maar zitten", "ach laat maar, ...")."""
+    plain = _plain(text)
+    candidates = {plain, _LEAD_IN.sub("", plain)} - {""}
+    return any(
         said == _plain(phrase) or said.startswith(_plain(phrase) + " ")
+        for said in candidates
         for phrase in phrases
         if _plain(phrase)
     )

@@ -95,13 +95,25 @@ def test_script_tags_are_taken_out_of_a_reason_and_it_is_capped() -> None:
 
 
 @pytest.mark.parametrize(
-    "typed", ["laat maar", "Laat maar!", "nee laat maar zitten", "STOP", "hoeft niet meer"]
+    "typed",
+    [
+        "laat maar",
+        "Laat maar!",
+        "nee laat maar zitten",
+        "STOP",
+        "hoeft niet meer",
+        "nee dank je",
+        "ach laat maar, ik bel zelf wel. welk nummer?",
+        "Oké, hoeft niet meer",
+    ],
 )
 def test_stop_phrases_end_the_form(typed: str) -> None:
     assert form.is_stop(typed, SECTION.stop_phrases)
 
 
-@pytest.mark.parametrize("typed", ["Jan Stoppelaar", "06-12345678", "ochtend", "laten we het zo doen"])
+@pytest.mark.parametrize(
+    "typed", ["Jan Stoppelaar", "06-12345678", "ochtend", "laten we het zo doen", "ja graag", "nee, morgen"]
+)
 def test_ordinary_answers_are_no_stop(typed: str) -> None:
     assert not form.is_stop(typed, SECTION.stop_phrases)
 

@@ -87,6 +87,12 @@ def test_a_product_owned_earlier_in_the_conversation_is_context_when_another_is_
         ("ik heb een bakkerij met een plat dak", "mkb_owner"),
         ("Is uw bedrijf een erkend installateur?", None),
         ("Ik ben voorzitter van een VvE. Is jullie bedrijf erkend?", "vve_board"),
+        # A denial or another company says nothing about being a business.
+        ("Nee, het gaat om ons eigen woonhuis hoor, geen bedrijf. en wat kost dat?", "homeowner"),
+        ("Ik ben een particulier met een gewone eengezinswoning!", "homeowner"),
+        ("Wij zijn geen bedrijf maar een Vereniging van Eigenaars", "vve_board"),
+        ("ik heb panelen liggen van een ander bedrijf", None),
+        ("niet voor mijn bedrijf", None),
     ],
 )
 def test_shipped_persona_keywords(text: str, persona: str | None) -> None:
