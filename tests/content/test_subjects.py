@@ -86,3 +86,27 @@ def test_an_unknown_subject_is_named_with_a_suggestion(tmp_path: Path) -> None:
         "subject 'netcongesite' is not in common.yml under subjects" in m and "netcongestie" in m
         for m in messages
     ), messages
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "phase", "subject"),
+    [
+        (
+            "Het is een RIETEN dak. Kunnen daar wel of geen panelen op?",
+            "suitability",
+            "orientation",
+            "rieten_dak",
+        ),
+        ("klopt dat van die btw op mijn eindfactuur nou of niet?", "payment", "aftercare", "btw"),
+        (
+            "foutcode A9-01 en geen warm water, kan er vandaag iemand komen?",
+            "malfunction",
+            "aftercare",
+            "spoed",
+        ),
+    ],
+)
+def test_specific_details_get_their_own_answer(
+    book: JourneyBook, text: str, intent: str, phase: str, subject: str
+) -> None:
+    assert f"subject={subject}" in ask(book, text, intent, phase)
