@@ -24,10 +24,12 @@ from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
 from redis.exceptions import RedisError
+from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy.engine import make_url
 
 from bot.privacy import mask
 from bot.settings import PROJECT_ROOT, sqlite_url
+from bot.store.database import sqlite_pragmas
 
 if TYPE_CHECKING:
     from rasa.utils.endpoints import EndpointConfig
@@ -74,6 +76,8 @@ class UrlSQLTrackerStore(SQLTrackerStore):
             event_broker=event_broker,
             query=dict(url.query) or None,
         )
+        if url.drivername.startswith("sqlite"):
+            sqlalchemy_event.listen(self.engine, "connect", sqlite_pragmas)
 
 
 def mask_event_data(value: Any, key: str | None = None) -> Any:

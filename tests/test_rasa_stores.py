@@ -108,3 +108,28 @@ def test_identifiers_are_never_masked() -> None:
     assert json.loads(json.dumps(mask_event_data({"metadata": {"from": ["+31 6 1234 5678"]}}))) == {
         "metadata": {"from": ["[telefoon]"]}
     }
+
+
+def journal_mode(url: str) -> str:
+    engine = create_engine(url, future=True)
+    with engine.connect() as connection:
+        mode = str(connection.execute(text("PRAGMA journal_mode")).scalar())
+    engine.dispose()
+    return mode
+
+
+def test_sqlite_stores_write_ahead_so_a_commit_does_not_wait_for_fsync(
+    store: MaskingSQLTrackerStore, tmp_path: Path
+) -> None:
+    from bot.store.database import make_engine
+
+    tracker = DialogueStateTracker("wal-1", DOMAIN.slots)
+    a_turn(tracker)
+    asyncio.run(store.save(tracker))
+    assert journal_mode(f"sqlite:///{tmp_path / 'tracker.db'}") == "wal"
+    touchpoints = f"sqlite:///{tmp_path / 'journey.db'}"
+    engine = make_engine(touchpoints)  # the touchpoint and inbox stores' engine
+    with engine.connect() as connection:
+        assert connection.execute(text("PRAGMA synchronous")).scalar() == 1  # NORMAL
+    engine.dispose()
+    assert journal_mode(touchpoints) == "wal"

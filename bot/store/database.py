@@ -47,7 +47,18 @@ def safe_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
-def _sqlite_foreign_keys(dbapi_connection: object, _record: object) -> None:
+def sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
+    """Write-ahead log with `synchronous=NORMAL`: a commit no longer waits for fsync (15 ms -> 0.01 ms
+    per commit here, bench/RESULTS.md) and readers do not block the writer. A crash of the process
+    loses nothing; a power cut may lose the last commits (production runs on PostgreSQL)."""
+    cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def _sqlite_foreign_keys(dbapi_connection: object, record: object) -> None:
+    sqlite_pragmas(dbapi_connection, record)
     cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
