@@ -17,6 +17,7 @@ COMPOUND_MIN = 7
 # Words this long also count with one typo, and with two from twice this length.
 TYPO_MIN = 7
 _PLURALS = ("en", "s", "tje", "tjes", "n")
+_SEEN_MAX = 50_000
 _FILLERS = frozenset({"de", "het", "een", "mijn", "onze", "ons", "die", "dat", "en", "of"})
 
 
@@ -69,6 +70,7 @@ class ProductMatcher:
                 target.append((product_id, plain))
         # "lucht-water" is two tokens once normalised: also try it written together.
         self._words += [(pid, phrase.replace(" ", "")) for pid, phrase in self._phrases]
+        self._seen: dict[str, tuple[str, ...]] = {}
 
     def _word_fits(self, token: str, keyword: str) -> bool:
         if token == keyword or any(token == keyword + ending for ending in _PLURALS):
@@ -117,8 +119,19 @@ class ProductMatcher:
                 position = joined[:at].count(" ")
                 first[product_id] = min(first.get(product_id, position), position)
         for position, token in enumerate(tokens):
-            for product_id, keyword in self._words:
-                earlier = product_id not in first or position < first[product_id]
-                if earlier and self._word_fits(token, keyword):
+            for product_id in self._token_products(token):
+                if product_id not in first or position < first[product_id]:
                     first[product_id] = position
         return first
+
+    def _token_products(self, token: str) -> tuple[str, ...]:
+        """The products one word names; remembered, since the edit distances cost milliseconds a message."""
+        found = self._seen.get(token)
+        if found is None:
+            found = tuple(
+                dict.fromkeys(pid for pid, keyword in self._words if self._word_fits(token, keyword))
+            )
+            if len(self._seen) >= _SEEN_MAX:
+                self._seen.clear()  # bounded: a flood of new words cannot grow it without end
+            self._seen[token] = found
+        return found
