@@ -67,10 +67,12 @@ def test_a_question_leaves_the_form_and_the_form_comes_back_once(running_bot: Ru
 
     second = running_bot.say(sender, "En kan ik iemand spreken?")
     assert second and not asks_nps(second), said(second)
-    assert active_loop(running_bot, sender) is None
+    assert active_loop(running_bot, sender) == "handoff_form"  # a person asked for: the callback form
     assert running_bot.slot(sender, "nps_due") is False
+    running_bot.say(sender, "laat maar")
+    assert active_loop(running_bot, sender) is None
 
-    # The form is gone: a later number is not read as a score.
+    # The NPS form is gone: a later number is not read as a score.
     running_bot.say(sender, "8")
     assert running_bot.slot(sender, "nps_score") is None
 
