@@ -47,7 +47,7 @@ def _environment() -> None:
 @cache
 def content() -> ContentRepository:
     _environment()
-    return ContentRepository.from_env()
+    return ContentRepository.from_env(background=True)  # no visitor waits for a reload
 
 
 def _keep_flushing(current: TouchpointStore) -> None:

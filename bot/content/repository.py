@@ -20,18 +20,28 @@ LAST_RESORT = "Sorry, er ging iets mis aan onze kant. Probeer het zo nog eens, o
 
 
 class ContentRepository:
-    def __init__(self, directory: Path, domain_path: Path | None = None) -> None:
+    """`background`: an edit is loaded in a thread while the last valid version keeps answering, so
+    no visitor waits the seconds a reload takes (the action server); without it, the caller that
+    notices the edit loads it (the CLI, tests)."""
+
+    def __init__(self, directory: Path, domain_path: Path | None = None, *, background: bool = False) -> None:
         self.directory = Path(directory)
         self.domain_path = Path(domain_path) if domain_path is not None else None
         self._lock = threading.Lock()
         self._book: JourneyBook | None = None
         self._loaded: Signature | None = None
         self._rejected: Signature | None = None
+        self._background = background
+        self._reloading = threading.Event()
 
     @classmethod
-    def from_env(cls) -> ContentRepository:
+    def from_env(cls, *, background: bool = False) -> ContentRepository:
         directory = os.environ.get("JOURNEYS_DIR")
-        return cls(Path(directory) if directory else PROJECT_ROOT / "journeys", PROJECT_ROOT / "domain.yml")
+        return cls(
+            Path(directory) if directory else PROJECT_ROOT / "journeys",
+            PROJECT_ROOT / "domain.yml",
+            background=background,
+        )
 
     def _signature(self) -> Signature:
         """Names, mtimes and sizes: a few stat calls, cheap enough for every message."""
@@ -52,6 +62,22 @@ class ContentRepository:
         signature = self._signature()
         if self._book is not None and signature in (self._loaded, self._rejected):
             return self._book
+        if self._book is not None and self._background:
+            if not self._reloading.is_set():
+                self._reloading.set()
+                threading.Thread(target=self._reload, name="journey-reload", daemon=True).start()
+            return self._book
+        return self._load(signature)
+
+    def _reload(self) -> None:
+        try:
+            self._load(self._signature())
+        except Exception:  # a bug here must not end the assistant; the next message tries again
+            logger.exception("journey content reload failed")
+        finally:
+            self._reloading.clear()
+
+    def _load(self, signature: Signature) -> JourneyBook:
         with self._lock:
             if self._book is not None and signature in (self._loaded, self._rejected):
                 return self._book

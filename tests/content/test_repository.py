@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -45,6 +46,18 @@ def test_an_edit_is_served_on_the_next_call(make_content: MakeContent) -> None:
     assert energy_text(repo.current()) == OLD
     edit(folder / "consumer.yml", OLD, NEW)
     assert energy_text(repo.current()) == NEW
+
+
+def test_in_the_background_the_old_book_answers_until_the_edit_has_loaded(make_content: MakeContent) -> None:
+    folder = make_content(None)
+    repo = ContentRepository(folder, DOMAIN, background=True)
+    assert energy_text(repo.current()) == OLD  # the first load is waited for: there is nothing else
+    edit(folder / "consumer.yml", OLD, NEW)
+    assert energy_text(repo.current()) == OLD, "the caller is not made to wait for the reload"
+    deadline = time.monotonic() + 60
+    while energy_text(repo.current()) != NEW:
+        assert time.monotonic() < deadline, "the edit never loaded"
+        time.sleep(0.05)
 
 
 def test_a_broken_edit_keeps_the_last_good_book(
