@@ -85,6 +85,11 @@ load: setup train
 eval: setup
 	$(PYTHON) scripts/evaluate.py
 
+# Performance (issue 14): this assistant side by side with a plain Rasa bot it builds, written to
+# bench/RESULTS.md and bench/results.json (about 20 minutes, on an idle machine). BENCH_QUICK=1: a smoke run.
+bench: setup train
+	$(PYTHON) -m bench.run
+
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
