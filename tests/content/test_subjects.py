@@ -104,6 +104,7 @@ def test_an_unknown_subject_is_named_with_a_suggestion(tmp_path: Path) -> None:
             "aftercare",
             "spoed",
         ),
+        ("Er is NIEMAND gekomen vandaag, ik had er vrij voor genomen!", "delay", "delivery", "no_show"),
     ],
 )
 def test_specific_details_get_their_own_answer(
