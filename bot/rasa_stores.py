@@ -38,6 +38,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 # Redis answers on loopback or a LAN in milliseconds; a silent one must not hold a conversation long.
 REDIS_TIMEOUT_SECONDS = 2.0
+# How long one change of a ticket queue may hold (or wait for) its conversation's mutex.
+MUTEX_SECONDS = 5.0
 # After Redis failed, locks stay in memory this long before Redis is tried again.
 REDIS_RETRY_SECONDS = 10.0
 
@@ -131,11 +133,39 @@ class MaskingSQLTrackerStore(UrlSQLTrackerStore):
             yield MaskedEvent(type_name=event.type_name, data=mask_event_data(event.as_dict()))
 
 
+class AtomicRedisLockStore(RedisLockStore):
+    """Rasa's RedisLockStore, with each change of a conversation's ticket queue made under a Redis mutex.
+
+    Rasa reads the queue, changes it and writes it back: two Rasa servers taking a ticket for the
+    same conversation at the same moment both read an empty queue, both got ticket 0 and both
+    processed at once, so one message's events were lost from the tracker (seen in
+    tests/e2e/test_scale_out.py under load). The mutex (redis-py's Lock: SET NX with a token) makes
+    issuing, finishing and expiring tickets one at a time per conversation.
+    """
+
+    def _mutex(self, conversation_id: str) -> Any:
+        return self.red.lock(
+            f"{self.key_prefix}mutex:{conversation_id}", timeout=MUTEX_SECONDS, blocking_timeout=MUTEX_SECONDS
+        )
+
+    def issue_ticket(self, conversation_id: str, lock_lifetime: float = LOCK_LIFETIME) -> int:
+        with self._mutex(conversation_id):
+            return super().issue_ticket(conversation_id, lock_lifetime)
+
+    def update_lock(self, conversation_id: str) -> None:
+        with self._mutex(conversation_id):
+            super().update_lock(conversation_id)
+
+    def cleanup(self, conversation_id: str, ticket_number: int) -> None:
+        with self._mutex(conversation_id):
+            super().cleanup(conversation_id, ticket_number)
+
+
 def redis_lock_store(url: str, timeout: float = REDIS_TIMEOUT_SECONDS) -> RedisLockStore:
-    """Rasa's RedisLockStore on the server of `url` (redis:// or rediss://), with short timeouts."""
+    """Rasa's RedisLockStore (made atomic) on the server of `url` (redis:// or rediss://), with short timeouts."""
     import redis
 
-    store = RedisLockStore(key_prefix="journey")
+    store = AtomicRedisLockStore(key_prefix="journey")
     store.red = redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
     return store
 

@@ -90,3 +90,21 @@ def test_endpoints_yml_names_the_lock_store(monkeypatch: pytest.MonkeyPatch, red
     store = LockStore.create(config)
     assert isinstance(store, JourneyLockStore)
     assert isinstance(store.redis, RedisLockStore)
+
+
+def test_two_servers_taking_a_ticket_at_once_get_different_ones(redis_url: str) -> None:
+    """Rasa's RedisLockStore reads, changes and writes the ticket queue: two servers at once both got
+    ticket 0 and worked on one conversation together. Ours changes the queue under a Redis mutex."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from bot.rasa_stores import redis_lock_store
+
+    servers = [redis_lock_store(redis_url), redis_lock_store(redis_url)]
+    for round_number in range(20):
+        conversation = f"race-{uuid.uuid4().hex[:8]}-{round_number}"
+        with ThreadPoolExecutor(max_workers=2) as both:
+            tickets = list(both.map(type(servers[0]).issue_ticket, servers, [conversation] * 2))
+        assert sorted(tickets) == [0, 1], tickets
+        for store, ticket in zip(servers, tickets, strict=True):
+            store.cleanup(conversation, ticket)
+        assert servers[0].get_lock(conversation) is None
