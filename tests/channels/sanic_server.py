@@ -61,6 +61,16 @@ def serve(
     if cors is not None:
         configure_cors(app, cors)
     app.blueprint(channel.blueprint(recorder), url_prefix=urljoin(route, channel.url_prefix()))
+    with run_app(app) as (base, _loop):
+        yield base
+
+
+@contextmanager
+def run_app(app: Sanic) -> Iterator[tuple[str, asyncio.AbstractEventLoop]]:
+    """Run ``app`` on a free loopback port in a thread of its own; yields its base URL and event loop.
+
+    Shut down as Sanic's own runner does, so websockets and pending tasks end cleanly.
+    """
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     loop = asyncio.new_event_loop()
@@ -93,10 +103,10 @@ def serve(
 
     thread = threading.Thread(target=loop.run_until_complete, args=(run(),), daemon=True)
     thread.start()
-    if not started.wait(10):
+    if not started.wait(20):
         raise RuntimeError("the Sanic test server did not start")
     try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}", loop
     finally:
         loop.call_soon_threadsafe(stopping[0].set)
         thread.join(10)

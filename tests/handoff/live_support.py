@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import socket
 import threading
 import time
 import uuid
@@ -28,6 +27,7 @@ from sanic import Sanic
 from actions import handoff as handoff_actions
 from actions import runtime
 from bot.settings import PROJECT_ROOT
+from tests.channels.sanic_server import run_app
 from tests.handoff.fake_chatwoot import ACCOUNT, INBOX, TOKEN
 
 WEBHOOK_TOKEN = "chatwoot-webhook-token-" + "w" * 16
@@ -98,46 +98,8 @@ def serve_channels(
     app.config.ACCESS_LOG = False
     register(channels, app, route="/webhooks/")
     app.ctx.agent = agent
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    loop = asyncio.new_event_loop()
-    started = threading.Event()
-    stopping: list[asyncio.Event] = []
-
-    async def run() -> None:
-        server = await app.create_server(sock=sock, return_asyncio_server=True)
-        assert server is not None
-        await server.startup()
-        await server.before_start()
-        await server.after_start()
-        stopping.append(asyncio.Event())
-        started.set()
-        await stopping[0].wait()
-        await server.before_stop()
-        server.close()
-        await server.wait_closed()
-        for connection in list(server.connections):
-            if getattr(connection, "websocket", None):
-                connection.websocket.fail_connection(code=1001)
-            else:
-                connection.abort()
-        leftovers = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
-        for task in leftovers:
-            task.cancel()
-        await asyncio.gather(*leftovers, return_exceptions=True)
-        await server.after_stop()
-
-    thread = threading.Thread(target=loop.run_until_complete, args=(run(),), daemon=True)
-    thread.start()
-    if not started.wait(20):
-        raise RuntimeError("the Sanic test server did not start")
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}", loop
-    finally:
-        loop.call_soon_threadsafe(stopping[0].set)
-        thread.join(10)
-        loop.close()
-        sock.close()
+    with run_app(app) as served:
+        yield served
 
 
 def on_loop(loop: asyncio.AbstractEventLoop, coroutine: Any, timeout: float = 10.0) -> Any:
