@@ -61,17 +61,24 @@ def build_visit(tracker: Tracker, now: datetime, *, last_nps: datetime | None = 
     )
 
 
-def memory_events(memory: dialogue.Memory) -> list[EventType]:
-    return [
-        SlotSet("journey_phase", memory.phase),
-        SlotSet("persona", memory.persona),
-        SlotSet("persona_asked", memory.persona_asked),
-        SlotSet("owned_products", list(memory.owned_products)),
-        SlotSet("product", memory.product),
-        SlotSet("address", memory.address),
-        SlotSet("pending_intent", memory.pending_intent),
-        SlotSet("reply_counts", memory.reply_counts),
-    ]
+def memory_events(memory: dialogue.Memory, tracker: Tracker) -> list[EventType]:
+    """A SlotSet for each remembered value that changed this turn, and none for the others.
+
+    Every event stays in the conversation: Rasa reads, sends and featurises all of them on every
+    later message, so eight unchanged slots a turn made message 100 much slower than message 1
+    (bench/RESULTS.md). None of these slots steers the policies (influence_conversation: false).
+    """
+    values = {
+        "journey_phase": memory.phase,
+        "persona": memory.persona,
+        "persona_asked": memory.persona_asked,
+        "owned_products": list(memory.owned_products),
+        "product": memory.product,
+        "address": memory.address,
+        "pending_intent": memory.pending_intent,
+        "reply_counts": memory.reply_counts,
+    }
+    return [SlotSet(slot, value) for slot, value in values.items() if tracker.get_slot(slot) != value]
 
 
 def send(dispatcher: CollectingDispatcher, replies: list[Reply]) -> None:
@@ -119,7 +126,7 @@ class JourneyAction(Action, ABC):
             product=result.memory.product,
             experiment_arm=result.experiment_arm,
         )
-        events = memory_events(result.memory)
+        events = memory_events(result.memory, tracker)
         if self.decides_nps:
             events.append(SlotSet("nps_due", result.nps_due))
         return events

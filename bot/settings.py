@@ -340,3 +340,16 @@ def action_wait_seconds(env: Mapping[str, str] | None = None) -> float:
     if not 0 <= seconds <= 120:
         raise SettingsError(f"ACTION_WAIT_SECONDS must be a number of seconds from 0 to 120, got {raw!r}")
     return seconds
+
+
+DEFAULT_TRACKER_CACHE_EVENTS = 200_000
+
+
+def tracker_cache_events(env: Mapping[str, str] | None = None) -> int:
+    """TRACKER_CACHE_EVENTS: how many conversation events each Rasa process keeps read (bot.rasa_stores); 0 = none."""
+    raw = (env if env is not None else os.environ).get("TRACKER_CACHE_EVENTS", "") or str(
+        DEFAULT_TRACKER_CACHE_EVENTS
+    )
+    if not raw.isdigit() or int(raw) > 10_000_000:
+        raise SettingsError(f"TRACKER_CACHE_EVENTS must be a whole number from 0 to 10000000, got {raw!r}")
+    return int(raw)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_union
@@ -43,10 +44,23 @@ class TextModel:
 
     def __init__(self, c: float = 30.0, pipeline: Pipeline | None = None) -> None:
         self._pipeline = pipeline or _pipeline(c)
+        self._lay_out_for_prediction()
 
     def fit(self, texts: Sequence[str], labels: Sequence[str]) -> TextModel:
         self._pipeline.fit(list(texts), list(labels))
+        self._lay_out_for_prediction()
         return self
+
+    def _lay_out_for_prediction(self) -> None:
+        """Keep the weights column-major, so predicting one message does not copy them all.
+
+        scikit-learn scores a sparse message against `coef_.T`; scipy multiplies a sparse matrix
+        only by a C-ordered dense one and copies any other (labels x 54,000 floats, per message).
+        Column-major weights make `coef_.T` C-ordered: the same numbers, 1-2 ms less per message.
+        """
+        classifier = self._pipeline.named_steps["classifier"]
+        if hasattr(classifier, "coef_"):
+            classifier.coef_ = np.asfortranarray(classifier.coef_)
 
     @property
     def labels(self) -> tuple[str, ...]:

@@ -22,6 +22,7 @@ from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from sqlalchemy.pool import QueuePool
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # Its own version table, so the store can share a database with other Alembic users (or Rasa).
@@ -68,10 +69,16 @@ def make_engine(url: str) -> Engine:
     """A 2.0-style engine that notices dead connections and never puts parameters (personal text) in errors."""
     parsed = make_url(url)
     connect_args: dict[str, object] = {}
+    pooling: dict[str, object] = {}
     if parsed.get_backend_name() == "postgresql" and "connect_timeout" not in parsed.query:
         connect_args["connect_timeout"] = 5
+    if sqlite_file(url) is not None:
+        # SQLAlchemy 1.4 opens a new SQLite connection per session (NullPool), each running the
+        # pragmas again; a pool keeps them (the store's threads take turns, so not same-thread only).
+        pooling["poolclass"] = QueuePool
+        connect_args["check_same_thread"] = False
     engine = create_engine(
-        url, future=True, pool_pre_ping=True, hide_parameters=True, connect_args=connect_args
+        url, future=True, pool_pre_ping=True, hide_parameters=True, connect_args=connect_args, **pooling
     )
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_foreign_keys)

@@ -67,7 +67,11 @@ def run(
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     dispatcher = CollectingDispatcher()
     events = asyncio.run(action.run(dispatcher, tracker, {}))
-    slots = {event["name"]: event["value"] for event in events if event["event"] == "slot"}
+    # The slots after the turn: the action sets only the ones that changed.
+    slots = {
+        **tracker.slots,
+        **{event["name"]: event["value"] for event in events if event["event"] == "slot"},
+    }
     return dispatcher.messages, slots
 
 
@@ -196,3 +200,15 @@ def test_persona_question_is_asked_once_when_content_differs_per_persona() -> No
     assert not any(
         "inform_customer_type" in button["payload"] for message in again for button in message["buttons"]
     )
+
+
+def test_only_changed_memory_slots_are_set() -> None:
+    """Unchanged slots would add eight events a turn to every later message's work."""
+    first = tracker_for("hoeveel bespaar ik met zonnepanelen?", "savings")
+    events = asyncio.run(ActionJourneyReply().run(CollectingDispatcher(), first, {}))
+    slots = {event["name"]: event["value"] for event in events if event["event"] == "slot"}
+    assert slots["journey_phase"] == "orientation"
+    again = tracker_for("hoeveel bespaar ik met zonnepanelen?", "savings", slots={**first.slots, **slots})
+    repeated = asyncio.run(ActionJourneyReply().run(CollectingDispatcher(), again, {}))
+    changed = {event["name"] for event in repeated if event["event"] == "slot"}
+    assert changed == {"reply_counts"}  # the same question again: only the count of that reply moved
