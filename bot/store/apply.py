@@ -9,9 +9,11 @@ Updates read the touchpoint and write it back, so the row is locked first (SELEC
 UPDATE on PostgreSQL; SQLite's write lock is taken by the store's BEGIN IMMEDIATE): two turns
 of one session written at once, by two threads or two action servers, never lose an update.
 
-Under the same lock every turn also refreshes what the analytics report reads (revision 0006):
-the touchpoint's turns are re-derived in time order (`derive`), so a turn that arrives late (from
-the spool, or a slower writer) renumbers the sessions as if it had come in order.
+Under the same lock every turn also refreshes what the analytics report reads (revision 0006), as
+`derive` defines it over the touchpoint's turns in time order. A turn after all stored ones (nearly
+every turn) goes to `_append`, which reads only the latest turn and its session row: as cheap at
+turn 100 as at turn 1. Any other turn (late, from the spool or a slower writer) is re-derived by
+`_refresh_sessions`, which renumbers the sessions as if it had come in order.
 """
 
 from __future__ import annotations
@@ -22,7 +24,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy.engine import Connection, Row
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import Select
 
 from bot.phases import PHASES
 from bot.store.models import SESSION_GAP_MINUTES, SessionProduct, Touchpoint, TouchpointSession, Turn
@@ -36,6 +40,11 @@ SESSION_GAP = timedelta(minutes=SESSION_GAP_MINUTES)
 _PHASE_INDEX = {phase: index for index, phase in enumerate(PHASES)}
 # The write-time fields of a turn, in the order `derive` returns them.
 TURN_FIELDS = ("session_no", "next_phase", "next_step", "session_engaged", "went_further")
+# A touchpoint_sessions row besides its key (`derive` adds "number").
+SESSION_FIELDS = ("started_at", "ended_at", "turns", "engaged", "completed", "decided", "ordered",
+                  "entry_phase", "last_phase", "phases")  # fmt: skip
+# Where a turn's `typed` is unknown (rows from before revision 0003), a text starting with this was a button.
+BUTTON_PREFIX = "/"
 
 # A later turn's outcome replaces an earlier one of the same or lower rank: a handoff stays a handoff,
 # a closed conversation stays completed, and otherwise the latest answer or fallback counts.
@@ -97,6 +106,16 @@ class TurnFacts:
     product: str | None
 
 
+def _typed(typed: bool | None, button: bool) -> bool:
+    """Whether the visitor typed the message; `button`: its text starts with BUTTON_PREFIX."""
+    return not button if typed is None else typed
+
+
+def _stored_facts(row: Row) -> TurnFacts:
+    """A stored turn's facts, from a row with its columns and `button` (text starts with BUTTON_PREFIX)."""
+    return TurnFacts(row.at, row.phase, row.intent, row.outcome, _typed(row.typed, row.button), row.product)
+
+
 def _completes(turn: TurnFacts) -> bool:
     return turn.outcome in COMPLETED_OUTCOMES or turn.intent in DECISION_INTENTS + ORDER_INTENTS
 
@@ -106,6 +125,35 @@ def _next_step(turn: TurnFacts, following: TurnFacts) -> str:
         return "fell_back"
     here, there = _PHASE_INDEX.get(turn.phase or ""), _PHASE_INDEX.get(following.phase or "")
     return "moved_on" if here is not None and there is not None and there > here else "continued"
+
+
+def _next_phase(following: TurnFacts) -> str | None:
+    return following.phase if following.phase in _PHASE_INDEX else None
+
+
+def _last_step(row: dict[str, Any]) -> str:
+    """What followed the last turn of a session: nothing, in a completed session or not."""
+    return "closed" if row["completed"] else "left"
+
+
+def _new_session(number: int, at: datetime) -> dict[str, Any]:
+    return {"number": number, "started_at": at, "ended_at": at, "turns": 0, "engaged": False,
+            "completed": False, "decided": False, "ordered": False, "entry_phase": None,
+            "last_phase": None, "phases": 0}  # fmt: skip
+
+
+def _add(row: dict[str, Any], turn: TurnFacts) -> None:
+    """Count `turn`, the latest of its session so far, into the session's row."""
+    row["turns"] += 1
+    row["ended_at"] = turn.at
+    row["engaged"] = row["engaged"] or turn.typed
+    row["completed"] = row["completed"] or _completes(turn)
+    row["decided"] = row["decided"] or turn.intent in DECISION_INTENTS
+    row["ordered"] = row["ordered"] or turn.intent in ORDER_INTENTS
+    if turn.phase in _PHASE_INDEX:
+        row["entry_phase"] = row["entry_phase"] or turn.phase
+        row["last_phase"] = turn.phase
+        row["phases"] |= 1 << _PHASE_INDEX[turn.phase]
 
 
 def derive(
@@ -123,19 +171,9 @@ def derive(
     sessions: dict[int, dict[str, Any]] = {}
     products: set[tuple[int, str]] = set()
     for number, turn in zip(numbers, turns, strict=True):
-        row = sessions.setdefault(number, {
-            "number": number, "started_at": turn.at, "turns": 0, "engaged": False, "completed": False,
-            "decided": False, "ordered": False, "entry_phase": None, "last_phase": None, "phases": 0})  # fmt: skip
-        row["turns"] += 1
-        row["ended_at"] = turn.at
-        row["engaged"] = row["engaged"] or turn.typed
-        row["completed"] = row["completed"] or _completes(turn)
-        row["decided"] = row["decided"] or turn.intent in DECISION_INTENTS
-        row["ordered"] = row["ordered"] or turn.intent in ORDER_INTENTS
-        if turn.phase in _PHASE_INDEX:
-            row["entry_phase"] = row["entry_phase"] or turn.phase
-            row["last_phase"] = turn.phase
-            row["phases"] |= 1 << _PHASE_INDEX[turn.phase]
+        if number not in sessions:
+            sessions[number] = _new_session(number, turn.at)
+        _add(sessions[number], turn)
         if turn.product:
             products.add((number, turn.product))
     # Walking back through each session: the highest phase index seen after each turn.
@@ -151,21 +189,114 @@ def derive(
     for index, (number, turn) in enumerate(zip(numbers, turns, strict=True)):
         last = index + 1 == len(turns) or numbers[index + 1] != number
         if last:
-            step = "closed" if sessions[number]["completed"] else "left"
-            next_phase = None
+            step, next_phase = _last_step(sessions[number]), None
         else:
-            following = turns[index + 1]
-            step = _next_step(turn, following)
-            next_phase = following.phase if following.phase in _PHASE_INDEX else None
+            step, next_phase = _next_step(turn, turns[index + 1]), _next_phase(turns[index + 1])
         fields.append((number, next_phase, step, sessions[number]["engaged"], further[index]))
     return fields, list(sessions.values()), products
+
+
+# The append path runs for nearly every message, so its statements are built once, in Core, with
+# bind parameters, and run on the session's connection: no per-message statement building or ORM work.
+_TURNS, _SESSIONS, _PRODUCTS = Turn.__table__, TouchpointSession.__table__, SessionProduct.__table__
+
+
+def _latest_turn_statement() -> Select:
+    """The touchpoint's latest turn (index ix_turns_touchpoint_at) with its session row, in one query.
+
+    Also whether that session already has the new turn's product, and whether the touchpoint has a
+    turn without a session number (written outside the store), which only a re-derivation fills in.
+    """
+    touchpoint = bindparam("touchpoint_id")
+    latest = (
+        select(_TURNS.c.id, _TURNS.c.at, _TURNS.c.phase, _TURNS.c.intent, _TURNS.c.outcome, _TURNS.c.typed,
+               _TURNS.c.text.startswith(BUTTON_PREFIX).label("button"), _TURNS.c.product, _TURNS.c.session_no)
+        .where(_TURNS.c.touchpoint_id == touchpoint)
+        .order_by(_TURNS.c.at.desc(), _TURNS.c.id.desc())
+        .limit(1)  # before the joins, so that no plan joins every turn of the touchpoint first
+        .subquery("latest")
+    )  # fmt: skip
+    unnumbered = _TURNS.alias("unnumbered")
+    in_session = and_(_SESSIONS.c.touchpoint_id == touchpoint, _SESSIONS.c.number == latest.c.session_no)
+    known = and_(_PRODUCTS.c.touchpoint_id == touchpoint, _PRODUCTS.c.number == latest.c.session_no,
+                 _PRODUCTS.c.product == bindparam("product"))  # fmt: skip
+    return (
+        select(latest, *(_SESSIONS.c[name].label(f"session_{name}") for name in SESSION_FIELDS),
+               _PRODUCTS.c.product.label("known_product"),
+               select(unnumbered.c.id)
+               .where(unnumbered.c.touchpoint_id == touchpoint, unnumbered.c.session_no.is_(None))
+               .exists().label("unnumbered"))
+        .select_from(latest.outerjoin(_SESSIONS, in_session).outerjoin(_PRODUCTS, known))
+    )  # fmt: skip
+
+
+_LATEST_TURN = _latest_turn_statement()
+# A session's turns, and its row: parameters named apart from the columns, which an UPDATE reserves.
+_IN_SESSION = (_TURNS.c.touchpoint_id == bindparam("key_tp"), _TURNS.c.session_no == bindparam("key_no"))
+_SESSION_KEY = (_SESSIONS.c.touchpoint_id == bindparam("key_tp"), _SESSIONS.c.number == bindparam("key_no"))
+_LOWER = (_TURNS.c.phase.in_(bindparam("lower", expanding=True)), _TURNS.c.went_further.is_not(True))
+_SET_NEXT = _TURNS.update().where(_TURNS.c.id == bindparam("turn_id"))  # SET: the parameters' columns
+_SET_ENGAGED = _TURNS.update().where(*_IN_SESSION).values(session_engaged=True)
+_SET_FURTHER = _TURNS.update().where(*_IN_SESSION, *_LOWER).values(went_further=True)
+_UPDATE_SESSION = _SESSIONS.update().where(*_SESSION_KEY)
+
+
+def _append(session: Session, touchpoint_id: int, new: TurnFacts) -> tuple[Any, ...] | None:
+    """The TURN_FIELDS of a turn later than every stored turn of its touchpoint, as `derive` would give.
+
+    Such a turn changes only its own session: the session row, the latest turn's next step, and
+    session_engaged / went_further of the session's turns; those are written here, without reading
+    the session's turns. None, with nothing written: not a plain append, for `_refresh_sessions`.
+    """
+    connection = session.connection()
+    latest = connection.execute(
+        _LATEST_TURN, {"touchpoint_id": touchpoint_id, "product": new.product}
+    ).first()
+    if latest is None:
+        number, stored = 1, None
+    elif (latest.at >= new.at  # late, or at the same moment (derive orders those by id)
+          or latest.session_no is None or latest.session_turns is None or latest.unnumbered):  # fmt: skip
+        return None
+    elif new.at - latest.at > SESSION_GAP:
+        number, stored = latest.session_no + 1, None  # the latest turn's session is left as it was
+    else:
+        number = latest.session_no
+        stored = {"number": number, **{name: latest._mapping[f"session_{name}"] for name in SESSION_FIELDS}}
+    row = _new_session(number, new.at) if stored is None else dict(stored)
+    _add(row, new)
+    key = {"key_tp": touchpoint_id, "key_no": number}
+    if stored is None:
+        connection.execute(_SESSIONS.insert(), {"touchpoint_id": touchpoint_id, **row})
+    else:
+        _extend_session(connection, key, latest, new, stored)
+        connection.execute(_UPDATE_SESSION, {**key, **{name: row[name] for name in SESSION_FIELDS}})
+    if new.product and (stored is None or latest.known_product is None):
+        connection.execute(_PRODUCTS.insert(), {"touchpoint_id": touchpoint_id, "number": number,
+                                                "product": new.product})  # fmt: skip
+    return number, None, _last_step(row), row["engaged"], False
+
+
+def _extend_session(connection: Connection, key: dict[str, int], latest: Row, new: TurnFacts,
+                    before: dict[str, Any]) -> None:  # fmt: skip
+    """Update the earlier turns of the session `new` joins (`key`; `before`: its row without `new`)."""
+    step = {"next_phase": _next_phase(new), "next_step": _next_step(_stored_facts(latest), new)}
+    connection.execute(_SET_NEXT, {"turn_id": latest.id, **step})
+    if new.typed and not before["engaged"]:  # session_engaged is stored on every turn of the session
+        connection.execute(_SET_ENGAGED, key)
+    # went_further is false where no later turn of the session has a higher phase, so those turns,
+    # read in time order, never rise in phase and the lowest is the session's last phase: only a
+    # phase above that one changes anything (for turns from there up to below the new phase).
+    here, last = _PHASE_INDEX.get(new.phase or ""), _PHASE_INDEX.get(before["last_phase"] or "")
+    if here is not None and last is not None and last < here:
+        lower = [PHASES[index] for index in range(last, here) if before["phases"] >> index & 1]
+        connection.execute(_SET_FURTHER, {**key, "lower": lower})
 
 
 def _refresh_sessions(session: Session, turn: Turn) -> None:
     """Re-derive the touchpoint's sessions from the one the new turn falls in; write what changed.
 
     Earlier sessions cannot change: the new turn comes after the start of the session of the turn
-    just before it. So an append reads only its own session, and a late turn the sessions after it.
+    just before it. So a late turn reads the sessions from its own on (appends go to `_append`).
     """
     before = (
         select(Turn.session_no)
@@ -179,20 +310,14 @@ def _refresh_sessions(session: Session, turn: Turn) -> None:
     )
     rows = session.execute(
         select(Turn.id, Turn.at, Turn.phase, Turn.intent, Turn.outcome, Turn.typed,
-               Turn.text.startswith("/").label("button"), Turn.product,
+               Turn.text.startswith(BUTTON_PREFIX).label("button"), Turn.product,
                *(getattr(Turn, name) for name in TURN_FIELDS))
         .where(Turn.touchpoint_id == turn.touchpoint_id,
                or_(Turn.session_no >= func.coalesce(before, 1), Turn.session_no.is_(None)))
         .order_by(Turn.at, Turn.id)
     ).all()  # fmt: skip
     first = min((row.session_no for row in rows if row.session_no is not None), default=1)
-    facts = [
-        # Typed unknown (rows from before revision 0003): a text starting with "/" was a button.
-        TurnFacts(row.at, row.phase, row.intent, row.outcome,
-                  not row.button if row.typed is None else row.typed, row.product)
-        for row in rows
-    ]  # fmt: skip
-    fields, sessions, products = derive(facts, first)
+    fields, sessions, products = derive([_stored_facts(row) for row in rows], first)
     changed = [
         {"turn_id": row.id, **dict(zip(TURN_FIELDS, new, strict=True))}
         for row, new in zip(rows, fields, strict=True)
@@ -256,6 +381,9 @@ def apply_turn(session: Session, record: StoredTurn) -> None:
         touchpoint.outcome = record.outcome
     touchpoint.started_at = min(touchpoint.started_at, record.at)
     touchpoint.ended_at = max(touchpoint.ended_at, record.at)
+    typed = _typed(record.typed, record.text.startswith(BUTTON_PREFIX))
+    facts = TurnFacts(record.at, record.phase, record.intent, record.outcome, typed, record.product)
+    fields = _append(session, touchpoint.id, facts)
     turn = Turn(
         record_id=record.record_id,
         touchpoint_id=touchpoint.id,
@@ -270,10 +398,12 @@ def apply_turn(session: Session, record: StoredTurn) -> None:
         typed=record.typed,
         experiment=record.experiment,
         arm=record.arm,
+        **({} if fields is None else dict(zip(TURN_FIELDS, fields, strict=True))),
     )
     session.add(turn)
     session.flush()
-    _refresh_sessions(session, turn)
+    if fields is None:
+        _refresh_sessions(session, turn)
 
 
 def apply_nps(session: Session, record: StoredNps) -> None:
