@@ -129,7 +129,9 @@ def test_what_is_kept_is_bounded_by_events() -> None:
     assert reads.take("huge") is None, "one conversation over the limit is not kept at all"
 
 
-def test_each_message_stores_exactly_its_own_events(tracker_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_each_message_stores_exactly_its_own_events(
+    tracker_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     ours, _ = stores(tracker_url, monkeypatch)
     for number in range(4):
         one_message(ours, "visitor", number)
