@@ -31,6 +31,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot import logs
+from bot.gc_tuning import freeze_loaded
 from bot.handoff.service import attach as attach_handoff_worker
 from bot.settings import SettingsError, action_host, action_server_token
 
@@ -121,6 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     host = action_host()
     app = build_app(token)
+    freeze_loaded()  # the actions, journeys and libraries are loaded: later collections skip them
     logger.info("action server on http://%s:%d (token required)", host, args.port)
     app.run(host=host, port=args.port, access_log=False, workers=1)
     return 0

@@ -8,7 +8,8 @@ environment and appends it to Rasa's arguments inside the process, where `ps` an
 
 It also installs bot.logs before Rasa starts, and forces Rasa's structured logs to JSON so the
 redaction can find the customer-text fields even when stderr is a terminal, and makes Rasa wait
-(bounded) for a restarting action server (bot.action_retry).
+(bounded) for a restarting action server (bot.action_retry), and exempts the loaded model from
+garbage collection once it is loaded (bot.gc_tuning).
 
 Run: `python -m bot.rasaserver --enable-api -p 5005 ...` (any `rasa run` option but --auth-token).
 """
@@ -42,10 +43,13 @@ def main(args: list[str] | None = None) -> int:
     os.environ["FORCE_JSON_LOGGING"] = "1"
     logs.install()
     from rasa.__main__ import main as rasa_main  # imported late: it reads FORCE_JSON_LOGGING on import
+    from rasa.core import run as rasa_run
 
     from bot import action_retry  # imports Rasa's actions, so after FORCE_JSON_LOGGING too
+    from bot.gc_tuning import frozen_after
 
     action_retry.install()
+    rasa_run.load_agent_on_start = frozen_after(rasa_run.load_agent_on_start)
 
     sys.argv = argv
     rasa_main()
