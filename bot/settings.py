@@ -342,7 +342,7 @@ def action_wait_seconds(env: Mapping[str, str] | None = None) -> float:
     return seconds
 
 
-DEFAULT_TRACKER_CACHE_EVENTS = 200_000
+DEFAULT_TRACKER_CACHE_EVENTS = 50_000  # about 1.7 KB each: ~80 MB per Rasa process
 
 
 def tracker_cache_events(env: Mapping[str, str] | None = None) -> int:

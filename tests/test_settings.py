@@ -8,7 +8,13 @@ from pathlib import Path
 import pytest
 
 from bot import envfile
-from bot.settings import SettingsError, check_env_file, read_settings
+from bot.settings import (
+    DEFAULT_TRACKER_CACHE_EVENTS,
+    SettingsError,
+    check_env_file,
+    read_settings,
+    tracker_cache_events,
+)
 
 EXAMPLE = Path(__file__).resolve().parents[1] / ".env.example"
 VALID = {
@@ -86,3 +92,11 @@ def test_envfile_main_fails_clearly_on_a_broken_env(
     assert envfile.main(tmp_path) == 1
     err = capsys.readouterr().err
     assert ".env:2: expected NAME=value" in err
+
+
+def test_tracker_cache_events_is_a_bounded_whole_number() -> None:
+    assert tracker_cache_events({}) == DEFAULT_TRACKER_CACHE_EVENTS
+    assert tracker_cache_events({"TRACKER_CACHE_EVENTS": "0"}) == 0
+    for bad in ("-1", "lots", "1e6", "10000001"):
+        with pytest.raises(SettingsError, match="TRACKER_CACHE_EVENTS"):
+            tracker_cache_events({"TRACKER_CACHE_EVENTS": bad})
