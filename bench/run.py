@@ -6,6 +6,11 @@
 One bot runs at a time, on free loopback ports, with its own databases in a temporary directory;
 every process it starts is stopped at the end, also on an error or Ctrl-C. BENCH_KEEP=1 keeps the
 work directory (logs, profiles). The figures mean something only on an otherwise idle machine.
+
+The assistant is measured twice: as one Rasa server + action server on SQLite (as shipped), and in
+the scale-out profile (docs/SCALING.md: 2 Rasa + 2 action servers) on fresh PostgreSQL databases
+and a Redis database of its own (bench/perf/services.py), all dropped or flushed at the end.
+Without PostgreSQL or Redis the scale-out profile is reported as not measured.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from bench.perf import corpus, machine, plainbot, probes, report, stacks
+from bench.perf import corpus, machine, plainbot, probes, report, services, stacks
 from bench.perf.load import closed_loop, growth, open_loop, warm_up
 from bench.perf.profiling_run import profiled
 from bench.perf.sizes import Sizes, sizes_from_env
@@ -77,30 +82,32 @@ def accuracy(model: Path, work: Path) -> dict[str, object] | None:
 
 def measure(stack: stacks.RunningStack, messages: list[str], probe: str, sizes: Sizes) -> dict[str, object]:
     """Closed loop at each level, open loop, growing conversations: the figures of one bot."""
-    tag = stack.name
-    asyncio.run(warm_up(stack.webhook, messages, WARM_UP_MESSAGES, tag))
+    tag, webhooks = stack.name, stack.webhooks  # several: one per Rasa server (bench.perf.load.url_for)
+    asyncio.run(warm_up(webhooks, messages, WARM_UP_MESSAGES, tag))
     result: dict[str, object] = {"load_average_before": machine.load_average()}
     closed = {}
     for clients in sizes.concurrency:
+        error_kinds: dict[str, int] = {}
         summary = asyncio.run(
             closed_loop(
-                stack.webhook,
+                webhooks,
                 messages,
                 clients=clients,
                 seconds=sizes.closed_seconds,
                 conversation_length=sizes.conversation_length,
                 tag=tag,
+                error_kinds=error_kinds,
             )
         )
-        closed[str(clients)] = summary.as_dict()
+        closed[str(clients)] = {**summary.as_dict(), "error_kinds": error_kinds}
         say(
             f"  {clients:>3} clients: p50 {summary.p50_ms} / p95 {summary.p95_ms} / p99 {summary.p99_ms} ms, "
-            f"{summary.msg_per_s} msg/s, {summary.errors} errors"
+            f"{summary.msg_per_s} msg/s, {summary.errors} errors{report.kinds_note(error_kinds)}"
         )
     result["closed"] = closed
     summary, kinds = asyncio.run(
         open_loop(
-            stack.webhook,
+            webhooks,
             messages,
             rate=sizes.open_rate,
             seconds=sizes.open_seconds,
@@ -116,11 +123,12 @@ def measure(stack: stacks.RunningStack, messages: list[str], probe: str, sizes: 
         "error_kinds": kinds,
     }
     say(
-        f"  open loop {sizes.open_rate}/s: p50 {summary.p50_ms} / p95 {summary.p95_ms} ms, {summary.errors} errors"
+        f"  open loop {sizes.open_rate}/s: p50 {summary.p50_ms} / p95 {summary.p95_ms} ms, "
+        f"{summary.errors} errors{report.kinds_note(kinds)}"
     )
     marks = asyncio.run(
         growth(
-            stack.webhook,
+            webhooks,
             messages,
             probe,
             conversations=sizes.growth_conversations,
@@ -197,7 +205,17 @@ def run(sizes: Sizes, work: Path) -> dict[str, object]:
             stack, messages, sizes.profile_seconds, sizes.conversation_length, work / "profiles"
         )
         ours["rss_mb"] = {n: stacks.peak_rss_mb(pid) for n, pid in stack.pids.items()}
-    results["stacks"] = {name: measured[name] for name in ("assistant", "plain-sql", "plain-memory")}
+    say(f"{report.STACK_NAMES['assistant-scaled']}:")
+    missing = services.unreachable(services.postgres_server_url(), services.redis_url())
+    if missing:
+        results["not_measured"] = {"assistant-scaled": "; ".join(missing)}
+        say(f"  not measured: {'; '.join(missing)}")
+    else:
+        with stacks.assistant_scaled(work / "assistant-scaled", model) as stack:
+            measured["assistant-scaled"] = scaled = measure(stack, messages, probe, sizes)
+            scaled["rss_mb"] = {n: stacks.peak_rss_mb(pid) for n, pid in stack.pids.items()}
+    order = ("assistant", "assistant-scaled", "plain-sql", "plain-memory")
+    results["stacks"] = {name: measured[name] for name in order if name in measured}
     results["profile"] = profiles
     results["load_average_at_end"] = machine.load_average()
     return results

@@ -26,10 +26,10 @@ modules that create remote actions (bot/rasaserver.py calls it before Rasa start
 from __future__ import annotations
 
 import asyncio
-import atexit
 import logging
 import time
-from functools import cache
+from collections.abc import Awaitable, Callable
+from functools import cache, wraps
 from types import TracebackType
 from typing import Any
 
@@ -37,6 +37,7 @@ import aiohttp
 from jsonschema import ValidationError, validators
 from jsonschema.exceptions import best_match
 from jsonschema.protocols import Validator
+from rasa.core import run as rasa_run
 from rasa.core.actions import action as rasa_action
 from rasa.core.actions import forms as rasa_forms
 from rasa.core.constants import DEFAULT_REQUEST_TIMEOUT
@@ -118,13 +119,13 @@ class _KeptSession:
 _SESSIONS: dict[tuple[int, str], aiohttp.ClientSession] = {}
 
 
-@atexit.register
-def _close_sessions() -> None:
-    """Close the kept connections at exit (aiohttp would otherwise log an unclosed session)."""
-    for session in _SESSIONS.values():
-        if session.connector is not None:
-            session.connector.close()
-    _SESSIONS.clear()
+async def close_sessions() -> None:
+    """Close the kept sessions of this event loop (Rasa's server stops: aiohttp wants them closed)."""
+    loop = asyncio.get_running_loop()
+    for key, session in list(_SESSIONS.items()):
+        if session.loop is loop:
+            del _SESSIONS[key]
+            await session.close()
 
 
 class KeepAliveEndpoint(EndpointConfig):
@@ -190,7 +191,17 @@ class PatientRemoteAction(rasa_action.RemoteAction):
                 delay = min(delay * 2, _MAX_DELAY)
 
 
+def _closing_sessions(close_resources: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
+    @wraps(close_resources)
+    async def close(*args: Any, **kwargs: Any) -> None:
+        await close_resources(*args, **kwargs)
+        await close_sessions()
+
+    return close
+
+
 def install() -> None:
-    """Make Rasa create PatientRemoteAction wherever it creates a RemoteAction."""
+    """Make Rasa create PatientRemoteAction wherever it creates a RemoteAction; close its sessions on stop."""
     rasa_action.RemoteAction = PatientRemoteAction  # type: ignore[misc]
     rasa_forms.RemoteAction = PatientRemoteAction  # type: ignore[attr-defined]
+    rasa_run.close_resources = _closing_sessions(rasa_run.close_resources)

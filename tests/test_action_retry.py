@@ -12,7 +12,7 @@ from jsonschema import ValidationError, validate
 from rasa.shared.utils.schemas.events import EVENT_SCHEMA
 from rasa.utils.endpoints import EndpointConfig
 
-from bot.action_retry import PatientRemoteAction, answer_error
+from bot.action_retry import PatientRemoteAction, answer_error, close_sessions
 
 
 @pytest.fixture
@@ -111,6 +111,12 @@ def test_calls_share_one_connection_only_through_the_kept_session(kept: bool) ->
             for _ in range(3):
                 assert await endpoint.request(json={"next_action": "action_journey_reply"}, method="post") == {
                     "events": [], "responses": [{"text": "Hallo"}]}  # fmt: skip
+            if kept:
+                session = endpoint.session().session
+                await close_sessions()  # what Rasa's server does when it stops
+                assert session.closed
+                assert endpoint.session().session is not session, "a closed session is not used again"
+                await close_sessions()
         finally:
             await runner.cleanup()
         return peers

@@ -7,7 +7,7 @@ The section sits between two marker comments and is replaced on every run; the r
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +19,13 @@ START = (
 END = "<!-- bench:performance:end -->"
 STACK_NAMES = {
     "assistant": "this assistant (SQLite tracker store)",
+    "assistant-scaled": "this assistant, scale-out: 2 Rasa + 2 action servers (PostgreSQL, Redis locks)",
     "plain-sql": "plain Rasa, SQL tracker store (SQLite)",
     "plain-memory": "plain Rasa, in-memory tracker store",
 }
-TARGETS = {"p95_ratio": 1.5, "busy_p95_ms": 100.0, "growth_ratio": 1.5}
+# The assistant's two profiles, as the rows of the ratio table and the throughput target name them.
+PROFILES = {"assistant": "single process", "assistant-scaled": "scale-out (2 Rasa + 2 action servers)"}
+TARGETS = {"p95_ratio": 1.5, "busy_p95_ms": 100.0, "growth_ratio": 1.5, "throughput_aim": 2.0}
 
 
 def _ms(value: float | None) -> str:
@@ -35,6 +38,11 @@ def _x(value: float | None) -> str:
 
 def _name(stack: str) -> str:
     return STACK_NAMES.get(stack, stack)
+
+
+def kinds_note(kinds: Mapping[str, int]) -> str:
+    """What follows an error count, e.g. ` (HTTP 429: 3, timeout: 1)`: which errors, not only how many."""
+    return f" ({', '.join(f'{kind}: {count}' for kind, count in kinds.items())})" if kinds else ""
 
 
 def machine_line(machine: Mapping[str, Any]) -> str:
@@ -57,27 +65,42 @@ def closed_table(stacks: Mapping[str, Any]) -> list[str]:
         for clients, s in result.get("closed", {}).items():
             rows.append(
                 f"| {_name(stack)} | {clients} | {_ms(s['p50_ms'])} | {_ms(s['p95_ms'])} | {_ms(s['p99_ms'])} "
-                f"| {s['msg_per_s'] or '–'} | {s['count']} | {s['errors']} |"
+                f"| {s['msg_per_s'] or '–'} | {s['count']} | {s['errors']}{kinds_note(s.get('error_kinds', {}))} |"
             )
     return rows
 
 
 def ratio_lines(stacks: Mapping[str, Any]) -> list[str]:
-    """assistant ÷ each plain bot, per concurrency level: latency ratios above 1 and msg/s below 1 are costs."""
-    ours = stacks.get("assistant", {}).get("closed", {})
-    rows = ["| assistant ÷ | clients | p50 | p95 | p99 | msg/s |", "|---|---|---|---|---|---|"]
-    for other in ("plain-sql", "plain-memory"):
-        theirs = stacks.get(other, {}).get("closed", {})
-        for clients, s in ours.items():
-            t = theirs.get(clients)
-            if t is None:
-                continue
-            rows.append(
-                f"| {_name(other)} | {clients} | {_x(ratio(s['p50_ms'], t['p50_ms']))} "
-                f"| {_x(ratio(s['p95_ms'], t['p95_ms']))} | {_x(ratio(s['p99_ms'], t['p99_ms']))} "
-                f"| {_x(ratio(s['msg_per_s'], t['msg_per_s']))} |"
-            )
+    """Each assistant profile ÷ each plain bot, per concurrency level: latency ratios above 1 and msg/s
+    below 1 are costs."""
+    rows = [
+        "| assistant profile | ÷ | clients | p50 | p95 | p99 | msg/s |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for profile, label in PROFILES.items():
+        ours = stacks.get(profile, {}).get("closed", {})
+        for other in ("plain-sql", "plain-memory"):
+            theirs = stacks.get(other, {}).get("closed", {})
+            for clients, s in ours.items():
+                t = theirs.get(clients)
+                if t is None:
+                    continue
+                rows.append(
+                    f"| {label} | {_name(other)} | {clients} | {_x(ratio(s['p50_ms'], t['p50_ms']))} "
+                    f"| {_x(ratio(s['p95_ms'], t['p95_ms']))} | {_x(ratio(s['p99_ms'], t['p99_ms']))} "
+                    f"| {_x(ratio(s['msg_per_s'], t['msg_per_s']))} |"
+                )
     return rows
+
+
+def best_throughput(stacks: Mapping[str, Any], names: Sequence[str]) -> tuple[float, str | None]:
+    """The highest closed-loop msg/s of any of `names`, and whose it is (None when none was measured)."""
+    best: tuple[float, str | None] = (0.0, None)
+    for name in names:
+        for s in stacks.get(name, {}).get("closed", {}).values():
+            if (s["msg_per_s"] or 0) > best[0]:
+                best = (s["msg_per_s"], name)
+    return best
 
 
 def open_table(stacks: Mapping[str, Any]) -> list[str]:
@@ -127,7 +150,7 @@ def targets(results: Mapping[str, Any]) -> list[str]:
     one, plain_one = ours.get("closed", {}).get("1"), plain.get("closed", {}).get("1")
     p95 = ratio(one["p95_ms"], plain_one["p95_ms"]) if one and plain_one else None
     lines.append(
-        f"- unloaded p95 ≤ {TARGETS['p95_ratio']}× the plain bot's (same tracker store): {_x(p95)} — "
+        f"- unloaded p95 ≤ {TARGETS['p95_ratio']}× the plain bot's (same tracker store; single process): {_x(p95)} — "
         f"{verdict(None if p95 is None else p95 <= TARGETS['p95_ratio'])}"
     )
     busy = ours.get("open", {}).get("summary")
@@ -137,20 +160,24 @@ def targets(results: Mapping[str, Any]) -> list[str]:
         else busy["p95_ms"] <= TARGETS["busy_p95_ms"] and busy["errors"] == 0
     )
     lines.append(
-        f"- busy website p95 ≤ {TARGETS['busy_p95_ms']:.0f} ms with zero errors: "
+        f"- busy website p95 ≤ {TARGETS['busy_p95_ms']:.0f} ms with zero errors (single process): "
         f"{_ms(busy['p95_ms']) if busy else '–'} ms, {busy['errors'] if busy else '–'} errors — {verdict(ok)}"
     )
-    best = max((s["msg_per_s"] or 0 for s in ours.get("closed", {}).values()), default=0)
-    plain_best = max((s["msg_per_s"] or 0 for s in plain.get("closed", {}).values()), default=0)
+    best, whose = best_throughput(stacks, list(PROFILES))
+    plain_best, _ = best_throughput(stacks, ["plain-sql"])
+    times = ratio(best, plain_best)
+    aim = TARGETS["throughput_aim"]
+    aimed = "" if times is None else f"; the {aim:.0f}× aim {'reached' if times >= aim else 'not reached'}"
     lines.append(
-        f"- saturated throughput ≥ the plain single-process bot's (aim 2×): {best} vs {plain_best} msg/s "
-        f"({_x(ratio(best, plain_best))}) — {verdict(None if not plain_best else best >= plain_best)}"
+        f"- saturated throughput ≥ the plain single-process bot's (aim {aim:.0f}×), best of either assistant "
+        f"profile: {best} msg/s ({PROFILES[whose] if whose else 'not measured'}) vs {plain_best} msg/s "
+        f"({_x(times)}{aimed}) — {verdict(None if not plain_best or whose is None else best >= plain_best)}"
     )
     g = ours.get("growth", {})
     marks = sorted(int(m) for m in g)
     grow = ratio(g[str(marks[-1])]["p50_ms"], g[str(marks[0])]["p50_ms"]) if len(marks) > 1 else None
     lines.append(
-        f"- message {marks[-1] if marks else 100} no slower than {TARGETS['growth_ratio']}× message 1 (p50): "
+        f"- message {marks[-1] if marks else 100} no slower than {TARGETS['growth_ratio']}× message 1 (p50; single process): "
         f"{_x(grow)} — {verdict(None if grow is None else grow <= TARGETS['growth_ratio'])}"
     )
     return lines
@@ -176,6 +203,15 @@ def section(results: Mapping[str, Any]) -> str:
         f"{results['sizes']['conversation_length']} messages, {results['sizes']['closed_seconds']:.0f} s per level.",
         "",
     ]
+    if "assistant-scaled" in stacks:
+        lines += [
+            "The scale-out profile (docs/SCALING.md) runs both Rasa servers on this machine, with PostgreSQL "
+            "and Redis on it too; the client sends each conversation to one server, by a hash of its sender "
+            "(as a load balancer with conversation affinity would), so each gets about half of them.",
+            "",
+        ]
+    for stack, reason in results.get("not_measured", {}).items():
+        lines += [f"Not measured: {_name(stack)}: {reason}.", ""]
     lines += ["### Latency over REST (closed loop)", "", *closed_table(stacks), "", *ratio_lines(stacks), ""]
     lines += ["### Busy website (open loop, Poisson arrivals)", "", *open_table(stacks), ""]
     lines += ["### A growing conversation (the same question at each mark)", "", *growth_table(stacks), ""]

@@ -1,8 +1,10 @@
 """The servers under test, one stack at a time, on free loopback ports; every process stopped at the end.
 
 The assistant starts through bot.devserver.running_stack, exactly as `make run` and the end-to-end
-tests start it (own SQLite databases and a copy of journeys/ in the work directory). The plain bot
-is `python -m rasa run` under the same supervisor, without the HTTP API (nothing to protect).
+tests start it (own SQLite databases and a copy of journeys/ in the work directory). Its scale-out
+profile is `--replicas 2` of bot.devserver on fresh PostgreSQL databases and a Redis database of
+its own (bench.perf.services). The plain bot is `python -m rasa run` under the same supervisor,
+without the HTTP API (nothing to protect).
 """
 
 from __future__ import annotations
@@ -20,12 +22,14 @@ from pathlib import Path
 
 import httpx
 
+from bench.perf import services
 from bench.perf.plainbot import endpoints_file
-from bot.devserver import Ports, running_stack
+from bot.devserver import Ports, running_stack, scale_out_problems
 from bot.settings import PROJECT_ROOT
 from bot.supervisor import Supervisor
 
 START_TIMEOUT_SECONDS = 300
+SCALED_PROCESSES = ("rasa server", "rasa server 2", "action server", "action server 2")
 
 
 @dataclass
@@ -37,10 +41,21 @@ class RunningStack:
     journeys_dir: Path | None = None
     action_url: str | None = None
     action_token: str | None = None
+    replica_urls: tuple[str, ...] = ()  # the scale-out profile's further Rasa servers
 
     @property
     def webhook(self) -> str:
         return f"{self.rest_url}/webhooks/rest/webhook"
+
+    @property
+    def rest_urls(self) -> tuple[str, ...]:
+        """Every Rasa server of the stack: the first, then the replicas'."""
+        return (self.rest_url, *self.replica_urls)
+
+    @property
+    def webhooks(self) -> tuple[str, ...]:
+        """The REST webhook of every Rasa server; bench.perf.load spreads conversations over them."""
+        return tuple(f"{url}/webhooks/rest/webhook" for url in self.rest_urls)
 
 
 def free_port() -> int:
@@ -114,6 +129,44 @@ def assistant(work: Path, model: Path) -> Iterator[RunningStack]:
             "assistant", stack.rasa_url, pids, token=stack.token, journeys_dir=journeys,
             action_url=stack.action_url, action_token=stack.action_token,
         )  # fmt: skip
+
+
+@contextmanager
+def assistant_scaled(work: Path, model: Path) -> Iterator[RunningStack]:
+    """The scale-out profile: 2 Rasa servers + their 2 action servers, sharing PostgreSQL and Redis.
+
+    Fresh databases for conversations and touchpoints, the benchmark's own Redis database; the
+    processes stop before the databases are dropped and Redis is flushed, also on an error or Ctrl-C.
+    """
+    work.mkdir(parents=True, exist_ok=True)
+    journeys = work / "journeys"
+    shutil.copytree(PROJECT_ROOT / "journeys", journeys)
+    server = services.postgres_server_url()
+    with (
+        services.fresh_postgres_database(server, "tracker") as tracker_url,
+        services.fresh_postgres_database(server, "touchpoints") as touchpoints_url,
+        services.flushed_redis_database(services.redis_url()) as redis_url,
+    ):
+        env = {
+            **assistant_env(work, journeys),
+            "TRACKER_STORE_URL": tracker_url,
+            "DATABASE_URL": touchpoints_url,
+            "REDIS_URL": redis_url,
+        }
+        if problems := scale_out_problems(env):
+            raise RuntimeError("; ".join(problems))
+        first = Ports(rasa=free_port(), action=free_port(), web=free_port())
+        second = Ports(rasa=free_port(), action=free_port(), web=first.web)
+        with running_stack(
+            first, env, model=model, log_dir=work / "logs", timeout=START_TIMEOUT_SECONDS, log=_log,
+            max_quick_failures=1, replicas=[second],
+        ) as stack:  # fmt: skip
+            pids = {name: pid for name in SCALED_PROCESSES if (pid := stack.supervisor.pid(name)) is not None}
+            urls = stack.rasa_urls
+            yield RunningStack(
+                "assistant-scaled", urls[0], pids, token=stack.token, journeys_dir=journeys,
+                action_url=stack.action_url, action_token=stack.action_token, replica_urls=tuple(urls[1:]),
+            )  # fmt: skip
 
 
 def _wait_for_rest(url: str, supervisor: Supervisor, deadline: float) -> None:
