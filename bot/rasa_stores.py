@@ -30,7 +30,7 @@ from rasa.shared.core.events import Event, SessionStarted, deserialise_events
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from redis.exceptions import RedisError
-from sqlalchemy import create_engine, func, insert
+from sqlalchemy import bindparam, create_engine, func, insert, select
 from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import sessionmaker
@@ -168,6 +168,21 @@ class ReadEvents:
         return self._held
 
 
+# The two reads of every message, built once (Core, bound parameters): the ORM query machinery cost
+# more than the queries themselves.
+_EVENTS = SQLTrackerStore.SQLEvent.__table__
+_ROWS_UP_TO = (
+    select(func.count())
+    .select_from(_EVENTS)
+    .where(_EVENTS.c.sender_id == bindparam("sender"), _EVENTS.c.id <= bindparam("last"))
+)
+_ROWS_AFTER = (
+    select(_EVENTS.c.id, _EVENTS.c.type_name, _EVENTS.c.timestamp, _EVENTS.c.data)
+    .where(_EVENTS.c.sender_id == bindparam("sender"), _EVENTS.c.id > bindparam("last"))
+    .order_by(_EVENTS.c.id)
+)
+
+
 class MaskingSQLTrackerStore(UrlSQLTrackerStore):
     """Writes each new event with e-mail addresses, phone numbers, IBANs and postcodes masked.
 
@@ -274,23 +289,12 @@ class MaskingSQLTrackerStore(UrlSQLTrackerStore):
         return DialogueStateTracker.from_events(sender_id, list(events), self.domain.slots)
 
     def _rows_up_to(self, session: Session, sender_id: str, last_id: int) -> int:
-        table = self.SQLEvent
-        return int(
-            session.query(func.count(table.id))
-            .filter(table.sender_id == sender_id, table.id <= last_id)
-            .scalar()
-        )
+        return int(session.execute(_ROWS_UP_TO, {"sender": sender_id, "last": last_id}).scalar_one())
 
     def _latest_session(self, session: Session, sender_id: str) -> tuple[Event, ...]:
-        table = self.SQLEvent
         read = self.read_events.take(sender_id)
         if read is not None and self._rows_up_to(session, sender_id, read.last_id) == read.rows_up_to_last:
-            rows = (
-                session.query(table.id, table.type_name, table.timestamp, table.data)
-                .filter(table.sender_id == sender_id, table.id > read.last_id)
-                .order_by(table.id)
-                .all()
-            )
+            rows = session.execute(_ROWS_AFTER, {"sender": sender_id, "last": read.last_id}).all()
             start = read.session_start
             if all(
                 row.type_name != SessionStarted.type_name and (start is None or row.timestamp >= start)
