@@ -216,14 +216,8 @@ class MaskingSQLTrackerStore(UrlSQLTrackerStore):
     time work on a conversation, so what is kept plus what is new is what Rasa would read.
     """
 
-    def __init__(
-        self,
-        domain: Domain | None = None,
-        host: str | None = None,
-        event_broker: EventBroker | None = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(domain=domain, host=host, event_broker=event_broker, **kwargs)
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
         self.read_events = ReadEvents(tracker_cache_events())
         if self.engine.dialect.name == "sqlite" and self.engine.url.database not in (None, "", ":memory:"):
             # SQLAlchemy 1.4 opens a new SQLite connection for every session (NullPool), and each

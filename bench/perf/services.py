@@ -44,9 +44,9 @@ def unreachable(postgres: str, redis: str) -> list[str]:
 
 
 @contextmanager
-def fresh_postgres_database(server_url: str, purpose: str) -> Iterator[str]:
-    """Create `journey_bench_<purpose>_<random>`; yield its URL; drop it at the end, even while in use."""
-    name = f"{DATABASE_PREFIX}_{purpose}_{secrets.token_hex(4)}"
+def fresh_postgres_database(server_url: str, prefix: str) -> Iterator[str]:
+    """Create `<prefix>_<random>`; yield its URL; drop it at the end, even while in use (tests use it too)."""
+    name = f"{prefix}_{secrets.token_hex(6)}"
     admin = create_engine(server_url, future=True, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as connection:

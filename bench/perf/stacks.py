@@ -143,8 +143,10 @@ def assistant_scaled(work: Path, model: Path) -> Iterator[RunningStack]:
     shutil.copytree(PROJECT_ROOT / "journeys", journeys)
     server = services.postgres_server_url()
     with (
-        services.fresh_postgres_database(server, "tracker") as tracker_url,
-        services.fresh_postgres_database(server, "touchpoints") as touchpoints_url,
+        services.fresh_postgres_database(server, f"{services.DATABASE_PREFIX}_tracker") as tracker_url,
+        services.fresh_postgres_database(
+            server, f"{services.DATABASE_PREFIX}_touchpoints"
+        ) as touchpoints_url,
         services.flushed_redis_database(services.redis_url()) as redis_url,
     ):
         env = {

@@ -47,7 +47,10 @@ def test_unreachable_names_the_missing_server() -> None:
 def test_fresh_database_is_dropped_even_after_an_error_while_in_use() -> None:
     _skip_unless_running("PostgreSQL")
     server = services.postgres_server_url()
-    with pytest.raises(Boom), services.fresh_postgres_database(server, "unittest") as url:
+    with (
+        pytest.raises(Boom),
+        services.fresh_postgres_database(server, f"{services.DATABASE_PREFIX}_unittest") as url,
+    ):
         name = url.rsplit("/", 1)[1]
         assert name.startswith("journey_bench_unittest_") and name in _databases(server)
         engine = create_engine(url, future=True)
