@@ -111,7 +111,13 @@ def test_a_journey_file_broken_during_load_leaves_the_last_good_version_serving(
     assert late and error_text not in late, (
         "a new visitor after the broken edit is answered from the last good version"
     )
-    log = (faulty.logs / "action_server.log").read_text(encoding="utf-8", errors="replace")
+    # The edit is loaded (and refused) in a background thread, so the line may come just after the replies.
+    deadline = time.monotonic() + 15
+    while True:
+        log = (faulty.logs / "action_server.log").read_text(encoding="utf-8", errors="replace")
+        if "common.yml" in log or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
     assert "common.yml" in log, "the broken edit is logged with its file"
 
 
