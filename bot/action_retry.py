@@ -29,8 +29,8 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from contextlib import nullcontext
 from functools import cache, wraps
-from types import TracebackType
 from typing import Any
 
 import aiohttp
@@ -101,21 +101,6 @@ def answer_error(result: Any) -> ValidationError | None:
     return None
 
 
-class _KeptSession:
-    """`async with` on a kept session, which leaves it open for the next call."""
-
-    def __init__(self, session: aiohttp.ClientSession) -> None:
-        self.session = session
-
-    async def __aenter__(self) -> aiohttp.ClientSession:
-        return self.session
-
-    async def __aexit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
-    ) -> None:
-        return None
-
-
 _SESSIONS: dict[tuple[int, str], aiohttp.ClientSession] = {}
 
 
@@ -144,7 +129,7 @@ class KeepAliveEndpoint(EndpointConfig):
                 connector=aiohttp.TCPConnector(keepalive_timeout=KEEP_ALIVE_SECONDS),
             )
             _SESSIONS[key] = session
-        return _KeptSession(session)
+        return nullcontext(session)  # `async with` on it leaves it open for the next call
 
 
 def keep_alive(endpoint: EndpointConfig | None) -> EndpointConfig | None:

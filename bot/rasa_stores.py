@@ -34,11 +34,10 @@ from sqlalchemy import bindparam, create_engine, func, insert, select
 from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import sessionmaker
-from sqlalchemy.pool import QueuePool
 
 from bot.privacy import mask
 from bot.settings import PROJECT_ROOT, sqlite_url, tracker_cache_events
-from bot.store.database import sqlite_pragmas
+from bot.store.database import sqlite_pooling, sqlite_pragmas
 
 if TYPE_CHECKING:
     from rasa.utils.endpoints import EndpointConfig
@@ -219,12 +218,10 @@ class MaskingSQLTrackerStore(UrlSQLTrackerStore):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.read_events = ReadEvents(tracker_cache_events())
-        if self.engine.dialect.name == "sqlite" and self.engine.url.database not in (None, "", ":memory:"):
-            # SQLAlchemy 1.4 opens a new SQLite connection for every session (NullPool), and each
-            # new one runs the pragmas again: keep a few open instead (1-2 ms a message less).
-            url = self.engine.url
+        url = self.engine.url.render_as_string(hide_password=False)
+        if pooling := sqlite_pooling(url):  # kept SQLite connections: 1-2 ms a message less
             self.engine.dispose()
-            self.engine = create_engine(url, poolclass=QueuePool, connect_args={"check_same_thread": False})
+            self.engine = create_engine(url, **pooling)
             sqlalchemy_event.listen(self.engine, "connect", sqlite_pragmas)
             self.sessionmaker = sessionmaker(bind=self.engine)
 

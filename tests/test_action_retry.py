@@ -112,10 +112,13 @@ def test_calls_share_one_connection_only_through_the_kept_session(kept: bool) ->
                 assert await endpoint.request(json={"next_action": "action_journey_reply"}, method="post") == {
                     "events": [], "responses": [{"text": "Hallo"}]}  # fmt: skip
             if kept:
-                session = endpoint.session().session
+                async with endpoint.session() as session:
+                    pass
+                assert not session.closed, "leaving `async with` keeps the session for the next call"
                 await close_sessions()  # what Rasa's server does when it stops
                 assert session.closed
-                assert endpoint.session().session is not session, "a closed session is not used again"
+                async with endpoint.session() as again:
+                    assert again is not session, "a closed session is not used again"
                 await close_sessions()
         finally:
             await runner.cleanup()

@@ -58,11 +58,14 @@ def one_message(store: MaskingSQLTrackerStore, sender: str, number: int) -> None
     asyncio.run(store.save(tracker))
 
 
-def execute(url: str, statement: str) -> None:
+def execute(url: str, statement: str) -> object:
+    """Run one statement on its own connection, committed; a query's first value."""
     engine = create_engine(url, future=True)
     with engine.begin() as connection:
-        connection.execute(text(statement))
+        result = connection.execute(text(statement))
+        first = result.scalar() if result.returns_rows else None
     engine.dispose()
+    return first
 
 
 def test_reads_equal_rasas_through_every_change(tracker_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -135,11 +138,7 @@ def test_each_message_stores_exactly_its_own_events(
     ours, _ = stores(tracker_url, monkeypatch)
     for number in range(4):
         one_message(ours, "visitor", number)
-    engine = create_engine(tracker_url, future=True)
-    with engine.connect() as connection:
-        stored = connection.execute(text("SELECT count(*) FROM events WHERE sender_id = 'visitor'")).scalar()
-    engine.dispose()
-    assert stored == 4 * 5
+    assert execute(tracker_url, "SELECT count(*) FROM events WHERE sender_id = 'visitor'") == 4 * 5
 
 
 def test_a_sqlite_store_keeps_its_connections(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

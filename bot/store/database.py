@@ -15,6 +15,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -68,21 +69,27 @@ def _sqlite_foreign_keys(dbapi_connection: object, record: object) -> None:
 def make_engine(url: str) -> Engine:
     """A 2.0-style engine that notices dead connections and never puts parameters (personal text) in errors."""
     parsed = make_url(url)
-    connect_args: dict[str, object] = {}
-    pooling: dict[str, object] = {}
+    pooling = sqlite_pooling(url)
+    connect_args: dict[str, object] = dict(pooling.pop("connect_args", {}))
     if parsed.get_backend_name() == "postgresql" and "connect_timeout" not in parsed.query:
         connect_args["connect_timeout"] = 5
-    if sqlite_file(url) is not None:
-        # SQLAlchemy 1.4 opens a new SQLite connection per session (NullPool), each running the
-        # pragmas again; a pool keeps them (the store's threads take turns, so not same-thread only).
-        pooling["poolclass"] = QueuePool
-        connect_args["check_same_thread"] = False
     engine = create_engine(
         url, future=True, pool_pre_ping=True, hide_parameters=True, connect_args=connect_args, **pooling
     )
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_foreign_keys)
     return engine
+
+
+def sqlite_pooling(url: str) -> dict[str, Any]:
+    """Engine options that keep a SQLite file's connections open (none for other databases).
+
+    SQLAlchemy 1.4 opens a new SQLite connection per session (NullPool), each running the pragmas
+    again; a pool keeps them, used by one thread at a time, so not tied to the thread that opened them.
+    """
+    if sqlite_file(url) is None:
+        return {}
+    return {"poolclass": QueuePool, "connect_args": {"check_same_thread": False}}
 
 
 def sqlite_file(url: str) -> Path | None:
